@@ -1,0 +1,32 @@
+# mlsidb — see README.md. `make test` is what CI runs.
+SHELL := /bin/bash
+GO ?= go
+export GOFLAGS ?= -buildvcs=false
+
+.PHONY: test test-native test-wasm vet vet-native vet-wasm bench-mem bench-go
+
+test: vet test-native test-wasm
+
+vet: vet-native vet-wasm
+
+vet-native:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	$(GO) vet ./...
+
+vet-wasm:
+	GOOS=js GOARCH=wasm $(GO) vet ./...
+
+test-native:
+	$(GO) test -race -count=1 -timeout 10m ./...
+
+# Go tests compiled to wasm, run in headless Chromium (installs what is missing).
+test-wasm:
+	./scripts/test-wasm.sh
+
+# Benchmarks of the in-memory backend (native).
+bench-mem:
+	$(GO) test -run '^$$' -bench . -benchmem ./memstore/
+
+# Benchmarks of the IndexedDB backend in headless Chromium.
+bench-go:
+	./scripts/test-wasm.sh -run '^$$' -bench . -benchmem

@@ -1,0 +1,122 @@
+package mlsidb_test
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/mlsidb/mlsidb"
+	"github.com/mlsidb/mlsidb/memstore"
+)
+
+// The interface has exactly the 56 methods of the catalogue, and Provider
+// implements Store.
+func TestCatalogueMatchesInterface(t *testing.T) {
+	var _ mlsidb.Store = (*mlsidb.Provider)(nil)
+	iface := reflect.TypeFor[mlsidb.StorageProvider]()
+	want := map[string]bool{}
+	openmls := map[string]bool{}
+	stores := map[string]bool{}
+	for _, g := range mlsidb.MethodGroups() {
+		if stores[g.Store] {
+			t.Errorf("store %q used twice", g.Store)
+		}
+		stores[g.Store] = true
+		if g.Group.String() != g.Store {
+			t.Errorf("%v.String() = %q, want %q", g.Group, g.Group.String(), g.Store)
+		}
+		for _, m := range g.Methods {
+			if want[m.Go] || openmls[m.OpenMLS] {
+				t.Errorf("method %s listed twice", m.Go)
+			}
+			want[m.Go] = true
+			openmls[m.OpenMLS] = true
+			if _, ok := iface.MethodByName(m.Go); !ok {
+				t.Errorf("catalogue method %s is not in StorageProvider", m.Go)
+			}
+		}
+	}
+	if len(mlsidb.MethodGroups()) != 18 {
+		t.Errorf("%d method groups, want 18", len(mlsidb.MethodGroups()))
+	}
+	if len(want) != 56 || iface.NumMethod() != 56 {
+		t.Errorf("catalogue has %d methods, interface %d; want 56", len(want), iface.NumMethod())
+	}
+	for i := 0; i < iface.NumMethod(); i++ {
+		m := iface.Method(i)
+		if !want[m.Name] {
+			t.Errorf("interface method %s is missing from the catalogue", m.Name)
+		}
+		if m.Type.NumIn() == 0 || m.Type.In(0) != reflect.TypeFor[context.Context]() {
+			t.Errorf("%s does not take ctx first", m.Name)
+		}
+	}
+}
+
+func TestErrorNamesOpAndGroupNotBytes(t *testing.T) {
+	ctx := context.Background()
+	p, err := mlsidb.New(ctx, memstore.New(), mlsidb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := []byte("SECRET-KEY-BYTES")
+	_, err = p.Tree(ctx, secret)
+	var e *mlsidb.Error
+	if !errors.As(err, &e) || e.Op != "Tree" || e.Group != mlsidb.MethodGroupTree || !errors.Is(err, mlsidb.ErrNotFound) {
+		t.Fatalf("Tree on a missing group: %#v", err)
+	}
+	big := make([]byte, mlsidb.MaxKeyLen+1)
+	copy(big, secret)
+	for _, err := range []error{
+		err,
+		p.WriteTree(ctx, big, secret),
+		p.WriteTree(ctx, nil, secret),
+		p.QueueProposal(ctx, secret, nil, secret),
+	} {
+		if err == nil {
+			t.Fatal("want an error")
+		}
+		if strings.Contains(err.Error(), string(secret)) {
+			t.Errorf("error %q contains key bytes", err)
+		}
+		if !strings.HasPrefix(err.Error(), "mlsidb: ") {
+			t.Errorf("error %q does not say where it comes from", err)
+		}
+	}
+}
+
+func TestNewRefusesNewerVersions(t *testing.T) {
+	ctx := context.Background()
+	_, err := mlsidb.New(ctx, memstore.New(), mlsidb.Options{Version: mlsidb.CurrentVersion + 1})
+	if !errors.Is(err, mlsidb.ErrVersionMismatch) {
+		t.Errorf("binding to a newer version: %v, want ErrVersionMismatch", err)
+	}
+	b := memstore.New()
+	if err := b.Apply(ctx, []mlsidb.Op{{Kind: mlsidb.OpPut, Store: mlsidb.MetaStore, Key: mlsidb.MetaVersionKey, Value: mlsidb.VersionPrefix(mlsidb.CurrentVersion + 1)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mlsidb.New(ctx, b, mlsidb.Options{}); !errors.Is(err, mlsidb.ErrVersionMismatch) {
+		t.Errorf("opening a store a newer version opened: %v, want ErrVersionMismatch", err)
+	}
+	if _, err := mlsidb.New(ctx, nil, mlsidb.Options{}); !errors.Is(err, mlsidb.ErrInvalidArgument) {
+		t.Errorf("nil backend: %v, want ErrInvalidArgument", err)
+	}
+}
+
+func TestPrefixRange(t *testing.T) {
+	tests := []struct {
+		prefix, in, out []byte
+	}{
+		{[]byte{1, 2}, []byte{1, 2}, []byte{1, 3}},
+		{[]byte{1, 0xFF}, []byte{1, 0xFF, 0xFF, 7}, []byte{2}},
+		{[]byte{0xFF, 0xFF}, []byte{0xFF, 0xFF, 0}, []byte{0xFF, 0xFE}},
+	}
+	for _, tt := range tests {
+		r := mlsidb.PrefixRange(tt.prefix)
+		if !r.Contains(tt.in) || r.Contains(tt.out) {
+			t.Errorf("PrefixRange(%x): contains %x = %v, %x = %v", tt.prefix, tt.in, r.Contains(tt.in), tt.out, r.Contains(tt.out))
+		}
+	}
+}

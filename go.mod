@@ -1,0 +1,3 @@
+module github.com/mlsidb/mlsidb
+
+go 1.26

@@ -1,0 +1,191 @@
+// Package memstore is the in-memory [mlsidb.Backend]: the reference
+// backend, and what native Go programs and tests use. Nothing survives the
+// process.
+//
+//	p, err := mlsidb.New(ctx, memstore.New(), mlsidb.Options{})
+package memstore
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+
+	"github.com/mlsidb/mlsidb"
+)
+
+// Backend keeps records in memory, ordered by key. It is safe for
+// concurrent use; every Apply is atomic. The zero value is not usable; call
+// [New].
+type Backend struct {
+	mu     sync.RWMutex
+	closed bool
+	stores map[string]*table
+}
+
+// table is one record store: keys kept sorted beside a map of values.
+type table struct {
+	keys []string
+	vals map[string][]byte
+}
+
+// New returns an empty in-memory backend.
+func New() *Backend {
+	return &Backend{stores: map[string]*table{}}
+}
+
+var errClosed = closedError{}
+
+var errBadOp = fmt.Errorf("memstore: %w: unknown op kind", mlsidb.ErrInvalidArgument)
+
+type closedError struct{}
+
+func (closedError) Error() string { return "memstore: " + mlsidb.ErrClosed.Error() }
+func (closedError) Unwrap() error { return mlsidb.ErrClosed }
+
+// Get implements [mlsidb.Backend].
+func (b *Backend) Get(ctx context.Context, store string, key []byte) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return nil, errClosed
+	}
+	t := b.stores[store]
+	if t == nil {
+		return nil, mlsidb.ErrNotFound
+	}
+	v, ok := t.vals[string(key)]
+	if !ok {
+		return nil, mlsidb.ErrNotFound
+	}
+	return bytes.Clone(nonNil(v)), nil
+}
+
+func nonNil(v []byte) []byte {
+	if v == nil {
+		return []byte{}
+	}
+	return v
+}
+
+// Scan implements [mlsidb.Backend].
+func (b *Backend) Scan(ctx context.Context, store string, r mlsidb.KeyRange, reverse bool, limit int) ([]mlsidb.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return nil, errClosed
+	}
+	t := b.stores[store]
+	if t == nil {
+		return []mlsidb.Record{}, nil
+	}
+	lo, hi := t.bounds(r)
+	n := hi - lo
+	if limit > 0 && n > limit {
+		n = limit
+	}
+	out := make([]mlsidb.Record, 0, n)
+	for i := 0; i < n; i++ {
+		j := lo + i
+		if reverse {
+			j = hi - 1 - i
+		}
+		k := t.keys[j]
+		out = append(out, mlsidb.Record{Key: []byte(k), Value: bytes.Clone(nonNil(t.vals[k]))})
+	}
+	return out, nil
+}
+
+// bounds returns the index range of keys inside r.
+func (t *table) bounds(r mlsidb.KeyRange) (lo, hi int) {
+	if r.Start != nil {
+		lo = sort.SearchStrings(t.keys, string(r.Start))
+	}
+	hi = len(t.keys)
+	if r.End != nil {
+		hi = sort.SearchStrings(t.keys, string(r.End))
+	}
+	if hi < lo {
+		hi = lo
+	}
+	return lo, hi
+}
+
+// Apply implements [mlsidb.Backend]: the ops take effect together, under
+// one lock.
+func (b *Backend) Apply(ctx context.Context, ops []mlsidb.Op) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return errClosed
+	}
+	for _, op := range ops {
+		if op.Kind < mlsidb.OpPut || op.Kind > mlsidb.OpDeleteRange {
+			return errBadOp
+		}
+	}
+	for _, op := range ops {
+		t := b.stores[op.Store]
+		if t == nil {
+			if op.Kind != mlsidb.OpPut {
+				continue
+			}
+			t = &table{vals: map[string][]byte{}}
+			b.stores[op.Store] = t
+		}
+		switch op.Kind {
+		case mlsidb.OpPut:
+			k := string(op.Key)
+			if _, ok := t.vals[k]; !ok {
+				i := sort.SearchStrings(t.keys, k)
+				t.keys = slices.Insert(t.keys, i, k)
+			}
+			t.vals[k] = bytes.Clone(nonNil(op.Value))
+		case mlsidb.OpDelete:
+			k := string(op.Key)
+			if _, ok := t.vals[k]; ok {
+				delete(t.vals, k)
+				i := sort.SearchStrings(t.keys, k)
+				t.keys = slices.Delete(t.keys, i, i+1)
+			}
+		case mlsidb.OpDeleteRange:
+			lo, hi := t.bounds(op.Range)
+			for _, k := range t.keys[lo:hi] {
+				delete(t.vals, k)
+			}
+			t.keys = slices.Delete(t.keys, lo, hi)
+		}
+	}
+	return nil
+}
+
+// Close implements [mlsidb.Backend]. Later calls fail with ErrClosed.
+func (b *Backend) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closed = true
+	return nil
+}
+
+// Len returns how many records the backend holds in all stores; tests use
+// it to check that nothing is left behind.
+func (b *Backend) Len() int {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	n := 0
+	for _, t := range b.stores {
+		n += len(t.keys)
+	}
+	return n
+}

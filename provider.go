@@ -1,0 +1,258 @@
+package mlsidb
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"strconv"
+	"sync/atomic"
+)
+
+// Options configure [New].
+type Options struct {
+	// Version is the provider version to bind to; 0 means CurrentVersion.
+	// Versions newer than CurrentVersion are refused with
+	// ErrVersionMismatch.
+	Version uint16
+}
+
+// Provider implements [Store] (the OpenMLS contract plus DeleteGroup and
+// Update) over a [Backend]. It is safe for concurrent use: writes are
+// serialized (every read-modify-write, such as appending to a list, is
+// atomic), reads run concurrently. Create one with [New].
+type Provider struct {
+	kv      kv
+	version uint16
+	prefix  []byte // VersionPrefix(version)
+	top     *direct
+}
+
+// kv is what the contract methods run over: the backend itself, or a
+// transaction's write buffer over it.
+type kv interface {
+	get(ctx context.Context, store string, key []byte) ([]byte, error)
+	scan(ctx context.Context, store string, r KeyRange, reverse bool, limit int) ([]Record, error)
+	apply(ctx context.Context, ops []Op) error
+	// lock serializes writers of this kv; read-modify-writes hold it.
+	lock(ctx context.Context) (unlock func(), err error)
+}
+
+// New returns a provider over b, bound to opts.Version. It refuses a store
+// that a newer provider version has opened with ErrVersionMismatch.
+func New(ctx context.Context, b Backend, opts Options) (*Provider, error) {
+	fail := func(err error) (*Provider, error) { return nil, &Error{Op: "New", Err: err} }
+	if b == nil {
+		return fail(invalid("backend is nil"))
+	}
+	v := opts.Version
+	if v == 0 {
+		v = CurrentVersion
+	}
+	if v > CurrentVersion {
+		return fail(versionMismatch("provider version " + strconv.Itoa(int(v)) +
+			" is newer than the newest this code knows (" + strconv.Itoa(int(CurrentVersion)) + ")"))
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	d := &direct{b: b, sem: newSem()}
+	p := &Provider{kv: d, version: v, prefix: VersionPrefix(v), top: d}
+	if err := p.checkMeta(ctx); err != nil {
+		return fail(err)
+	}
+	return p, nil
+}
+
+// checkMeta refuses stores opened by a newer version and records this one.
+func (p *Provider) checkMeta(ctx context.Context) error {
+	unlock, err := p.kv.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	raw, err := p.kv.get(ctx, MetaStore, MetaVersionKey)
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return err
+	case len(raw) != 2:
+		return versionMismatch("store metadata does not decode")
+	default:
+		stored := binary.BigEndian.Uint16(raw)
+		if stored > CurrentVersion {
+			return versionMismatch("store was opened by provider version " + strconv.Itoa(int(stored)) +
+				", newer than the newest this code knows (" + strconv.Itoa(int(CurrentVersion)) + ")")
+		}
+		if stored >= CurrentVersion {
+			return nil
+		}
+	}
+	return p.kv.apply(ctx, []Op{{Kind: OpPut, Store: MetaStore, Key: MetaVersionKey, Value: VersionPrefix(CurrentVersion)}})
+}
+
+// Version returns the provider version this provider is bound to.
+func (p *Provider) Version() uint16 { return p.version }
+
+// Close closes the provider and its backend. Later calls fail with
+// ErrClosed; closing again does nothing. Close must not be called on the
+// view handed to an Update function.
+func (p *Provider) Close() error {
+	if p.top == nil {
+		return &Error{Op: "Close", Err: invalid("a transaction view cannot be closed")}
+	}
+	if p.top.closed.Swap(true) {
+		return nil
+	}
+	if err := p.top.b.Close(); err != nil {
+		return &Error{Op: "Close", Err: err}
+	}
+	return nil
+}
+
+// Update runs fn as one transaction; see [Store.Update]. On the top-level
+// provider it holds the write lock while fn runs and commits everything fn
+// wrote in one [Backend.Apply]. fn's own error is returned unchanged.
+func (p *Provider) Update(ctx context.Context, fn func(tx Store) error) error {
+	const op = "Update"
+	if fn == nil {
+		return &Error{Op: op, Err: invalid("function is nil")}
+	}
+	if err := ctx.Err(); err != nil {
+		return &Error{Op: op, Err: err}
+	}
+	unlock, err := p.kv.lock(ctx)
+	if err != nil {
+		return wrap(op, NoMethodGroup, err)
+	}
+	defer unlock()
+	ov := newOverlay(p.kv)
+	defer ov.finish()
+	tx := &Provider{kv: ov, version: p.version, prefix: p.prefix}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	ops := ov.ops()
+	if err := ctx.Err(); err != nil {
+		return &Error{Op: op, Err: err}
+	}
+	if len(ops) == 0 {
+		return nil
+	}
+	return wrap(op, NoMethodGroup, p.kv.apply(ctx, ops))
+}
+
+// DeleteGroup removes every group-scoped record of the group, in every
+// method group, in one atomic step; see [Store.DeleteGroup].
+func (p *Provider) DeleteGroup(ctx context.Context, groupID []byte) error {
+	const op = "DeleteGroup"
+	if err := ctx.Err(); err != nil {
+		return &Error{Op: op, Err: err}
+	}
+	if err := checkKey("group id", groupID); err != nil {
+		return &Error{Op: op, Err: err}
+	}
+	prefix := GroupPrefix(p.version, groupID)
+	ops := make([]Op, 0, len(catalogue))
+	for _, g := range catalogue {
+		switch g.Scope {
+		case ScopeGroupValue:
+			ops = append(ops, Op{Kind: OpDelete, Store: g.Store, Key: prefix})
+		case ScopeGroupList:
+			ops = append(ops, Op{Kind: OpDeleteRange, Store: g.Store, Range: PrefixRange(prefix)})
+		}
+	}
+	return p.write(ctx, op, NoMethodGroup, ops)
+}
+
+// write applies ops under the write lock.
+func (p *Provider) write(ctx context.Context, op string, g MethodGroup, ops []Op) error {
+	unlock, err := p.kv.lock(ctx)
+	if err != nil {
+		return wrap(op, g, err)
+	}
+	defer unlock()
+	return wrap(op, g, p.kv.apply(ctx, ops))
+}
+
+// wrap returns nil for nil, err itself when it already is an *Error, and
+// an *Error naming op and g otherwise.
+func wrap(op string, g MethodGroup, err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return &Error{Op: op, Group: g, Err: err}
+}
+
+func checkKey(what string, k []byte) error {
+	switch {
+	case len(k) == 0:
+		return invalid(what + " is empty")
+	case len(k) > MaxKeyLen:
+		return invalid(what + " is " + strconv.Itoa(len(k)) + " bytes, longer than the limit of " + strconv.Itoa(MaxKeyLen))
+	}
+	return nil
+}
+
+// direct is the kv of a top-level provider: the backend, a write lock and
+// the closed flag.
+type direct struct {
+	b      Backend
+	sem    sem
+	closed atomic.Bool
+}
+
+var errClosed = &detailError{sentinel: ErrClosed, detail: "the store was closed"}
+
+func (d *direct) get(ctx context.Context, store string, key []byte) ([]byte, error) {
+	if d.closed.Load() {
+		return nil, errClosed
+	}
+	return d.b.Get(ctx, store, key)
+}
+
+func (d *direct) scan(ctx context.Context, store string, r KeyRange, reverse bool, limit int) ([]Record, error) {
+	if d.closed.Load() {
+		return nil, errClosed
+	}
+	return d.b.Scan(ctx, store, r, reverse, limit)
+}
+
+func (d *direct) apply(ctx context.Context, ops []Op) error {
+	if d.closed.Load() {
+		return errClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return d.b.Apply(ctx, ops)
+}
+
+func (d *direct) lock(ctx context.Context) (func(), error) {
+	if d.closed.Load() {
+		return nil, errClosed
+	}
+	return d.sem.lock(ctx)
+}
+
+// sem is a mutex whose wait a context can end.
+type sem chan struct{}
+
+func newSem() sem { return make(sem, 1) }
+
+func (s sem) lock(ctx context.Context) (func(), error) {
+	select {
+	case s <- struct{}{}:
+		return func() { <-s }, nil
+	default:
+	}
+	select {
+	case s <- struct{}{}:
+		return func() { <-s }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
