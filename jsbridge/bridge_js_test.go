@@ -1,0 +1,512 @@
+//go:build js && wasm
+
+package jsbridge
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"syscall/js"
+	"testing"
+	"time"
+
+	"github.com/mlsidb/mlsidb"
+)
+
+func TestBytesRoundTrip(t *testing.T) {
+	all := make([]byte, 256)
+	for i := range all {
+		all[i] = byte(i)
+	}
+	tests := []struct {
+		name string
+		in   []byte
+	}{
+		{"nil", nil},
+		{"empty", []byte{}},
+		{"zero", []byte{0}},
+		{"every byte", all},
+		{"1 MiB", bytes.Repeat([]byte{0xa5, 0x00, 0xff}, 1<<20/3)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := BytesToJS(tt.in)
+			if !v.InstanceOf(js.Global().Get("Uint8Array")) {
+				t.Fatalf("BytesToJS gave %v, want a Uint8Array", v.Type())
+			}
+			if v.Get("byteOffset").Int() != 0 || v.Get("buffer").Get("byteLength").Int() != len(tt.in) {
+				t.Fatalf("BytesToJS gave a view into a larger buffer (offset %d, buffer %d bytes)", v.Get("byteOffset").Int(), v.Get("buffer").Get("byteLength").Int())
+			}
+			got, err := BytesFromJS(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got == nil || !bytes.Equal(got, tt.in) {
+				t.Fatalf("round trip changed %d bytes into %d bytes", len(tt.in), len(got))
+			}
+			// From an ArrayBuffer, as IndexedDB returns binary keys.
+			got, err = BytesFromJS(v.Get("buffer"))
+			if err != nil || !bytes.Equal(got, tt.in) {
+				t.Fatalf("from ArrayBuffer: %d bytes, %v", len(got), err)
+			}
+		})
+	}
+}
+
+func TestBytesToJSIsACopy(t *testing.T) {
+	b := []byte{1, 2, 3}
+	v := BytesToJS(b)
+	b[0] = 9
+	if v.Index(0).Int() != 1 {
+		t.Fatal("the Uint8Array changed with the Go slice")
+	}
+	v.SetIndex(1, 7)
+	got, _ := BytesFromJS(v)
+	v.SetIndex(2, 7)
+	if !bytes.Equal(got, []byte{1, 7, 3}) {
+		t.Fatalf("BytesFromJS = %v, want [1 7 3]", got)
+	}
+}
+
+func TestBytesFromJSViews(t *testing.T) {
+	buf := BytesToJS([]byte{0, 1, 2, 3, 4, 5}).Get("buffer")
+	tests := []struct {
+		name string
+		v    js.Value
+		want []byte
+	}{
+		{"Uint8Array view with offset", js.Global().Get("Uint8Array").New(buf, 2, 3), []byte{2, 3, 4}},
+		{"DataView", js.Global().Get("DataView").New(buf, 1, 2), []byte{1, 2}},
+		{"Int8Array", js.Global().Get("Int8Array").New(buf, 4), []byte{4, 5}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !IsBytes(tt.v) {
+				t.Fatal("IsBytes = false")
+			}
+			got, err := BytesFromJS(tt.v)
+			if err != nil || !bytes.Equal(got, tt.want) {
+				t.Fatalf("BytesFromJS = %v, %v; want %v", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestBytesFromJSRejects(t *testing.T) {
+	tests := []struct {
+		name string
+		v    js.Value
+	}{
+		{"undefined", js.Undefined()},
+		{"null", js.Null()},
+		{"string", js.ValueOf("abc")},
+		{"number", js.ValueOf(3)},
+		{"array", js.ValueOf([]any{1, 2})},
+		{"object", js.ValueOf(map[string]any{"buffer": 1})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if IsBytes(tt.v) {
+				t.Fatal("IsBytes = true")
+			}
+			if _, err := BytesFromJS(tt.v); !errors.Is(err, mlsidb.ErrInvalidArgument) {
+				t.Fatalf("err = %v, want ErrInvalidArgument", err)
+			}
+		})
+	}
+}
+
+func domException(name, msg string) js.Value {
+	return js.Global().Get("DOMException").New(msg, name)
+}
+
+func TestFromJS(t *testing.T) {
+	tests := []struct {
+		name     string
+		v        js.Value
+		wantName string
+		wantMsg  string
+		sentinel error
+	}{
+		{"quota", domException("QuotaExceededError", "full"), "QuotaExceededError", "full", mlsidb.ErrQuotaExceeded},
+		{"inactive", domException("TransactionInactiveError", "x"), "TransactionInactiveError", "x", mlsidb.ErrClosed},
+		{"version", domException("VersionError", ""), "VersionError", "", mlsidb.ErrVersionMismatch},
+		{"data", domException("DataError", "bad key"), "DataError", "bad key", mlsidb.ErrInvalidArgument},
+		{"constraint", domException("ConstraintError", "dup"), "ConstraintError", "dup", nil},
+		{"TypeError", js.Global().Get("TypeError").New("nope"), "TypeError", "nope", nil},
+		{"string thrown", js.ValueOf("oops"), "Error", "oops", nil},
+		{"number thrown", js.ValueOf(3), "Error", "a value of type number was thrown", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := FromJS(tt.v)
+			var je *Error
+			if !errors.As(err, &je) {
+				t.Fatalf("FromJS = %T %v, want *Error", err, err)
+			}
+			if je.Name != tt.wantName || je.Message != tt.wantMsg {
+				t.Fatalf("FromJS = %q %q, want %q %q", je.Name, je.Message, tt.wantName, tt.wantMsg)
+			}
+			if tt.sentinel != nil && !errors.Is(err, tt.sentinel) {
+				t.Fatalf("%v does not wrap %v", err, tt.sentinel)
+			}
+			if tt.sentinel == nil && je.Err != nil {
+				t.Fatalf("%v wraps %v, want no sentinel", err, je.Err)
+			}
+		})
+	}
+	for _, v := range []js.Value{js.Null(), js.Undefined()} {
+		if err := FromJS(v); err != nil {
+			t.Errorf("FromJS(%v) = %v, want nil", v.Type(), err)
+		}
+	}
+}
+
+func TestCallCatchesSynchronousThrows(t *testing.T) {
+	// IDBKeyRange.bound with lower > upper throws a DataError.
+	kr := js.Global().Get("IDBKeyRange")
+	_, err := Call(kr, "bound", BytesToJS([]byte{2}), BytesToJS([]byte{1}))
+	if !errors.Is(err, mlsidb.ErrInvalidArgument) {
+		t.Fatalf("IDBKeyRange.bound(2, 1): err = %v, want DataError as ErrInvalidArgument", err)
+	}
+	var je *Error
+	if !errors.As(err, &je) || je.Name != "DataError" {
+		t.Fatalf("err = %#v, want a DataError", err)
+	}
+	v, err := Call(kr, "only", BytesToJS([]byte{1}))
+	if err != nil || v.IsUndefined() {
+		t.Fatalf("IDBKeyRange.only: %v", err)
+	}
+	_, err = New(js.Global().Get("Uint8Array"), -1)
+	if err == nil {
+		t.Fatal("new Uint8Array(-1) did not fail")
+	}
+	// Go panics that are not JS exceptions go on.
+	func() {
+		defer func() {
+			if r := recover(); r != "go panic" {
+				t.Fatalf("recovered %v, want the Go panic", r)
+			}
+		}()
+		_ = Catch(func() { panic("go panic") })
+	}()
+}
+
+func TestErrorToJS(t *testing.T) {
+	e := ErrorToJS(fmt.Errorf("idbstore: %w", mlsidb.ErrQuotaExceeded))
+	if !e.InstanceOf(js.Global().Get("Error")) {
+		t.Fatal("not an Error")
+	}
+	if got := e.Get("code").String(); got != CodeQuotaExceeded {
+		t.Fatalf("code = %q", got)
+	}
+	if got := e.Get("message").String(); got != "idbstore: storage quota exceeded" {
+		t.Fatalf("message = %q", got)
+	}
+	if !ErrorToJS(nil).IsUndefined() {
+		t.Fatal("ErrorToJS(nil) is not undefined")
+	}
+}
+
+// openDB opens a fresh database with one object store "s".
+func openDB(t *testing.T) js.Value {
+	t.Helper()
+	name := fmt.Sprintf("jsbridge-%s-%d", t.Name(), time.Now().UnixNano())
+	req := js.Global().Get("indexedDB").Call("open", name, 1)
+	up := js.FuncOf(func(js.Value, []js.Value) any {
+		req.Get("result").Call("createObjectStore", "s")
+		return nil
+	})
+	defer up.Release()
+	req.Set("onupgradeneeded", up)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	db, err := AwaitRequest(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		db.Call("close")
+		js.Global().Get("indexedDB").Call("deleteDatabase", name)
+	})
+	return db
+}
+
+func put(t *testing.T, db js.Value, keys ...byte) {
+	t.Helper()
+	tx := db.Call("transaction", "s", "readwrite")
+	for _, k := range keys {
+		tx.Call("objectStore", "s").Call("put", BytesToJS([]byte{k, k}), BytesToJS([]byte{k}))
+	}
+	if err := AwaitTransaction(context.Background(), tx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAwaitRequest(t *testing.T) {
+	db := openDB(t)
+	put(t, db, 1, 2)
+	ctx := context.Background()
+
+	tx := db.Call("transaction", "s", "readonly")
+	req := tx.Call("objectStore", "s").Call("get", BytesToJS([]byte{2}))
+	v, err := AwaitRequest(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := BytesFromJS(v); !bytes.Equal(got, []byte{2, 2}) {
+		t.Fatalf("got %v", got)
+	}
+	// A settled request is read at once.
+	v, err = AwaitRequest(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := BytesFromJS(v); !bytes.Equal(got, []byte{2, 2}) {
+		t.Fatalf("again: got %v", got)
+	}
+
+	// A failed request: add() of an existing key is a ConstraintError.
+	tx = db.Call("transaction", "s", "readwrite")
+	req = tx.Call("objectStore", "s").Call("add", BytesToJS(nil), BytesToJS([]byte{1}))
+	_, err = AwaitRequest(ctx, req)
+	var je *Error
+	if !errors.As(err, &je) || je.Name != "ConstraintError" {
+		t.Fatalf("add of an existing key: err = %v, want ConstraintError", err)
+	}
+	// ... which aborts the transaction.
+	if err := AwaitTransaction(ctx, tx); !errors.As(err, &je) || je.Name != "ConstraintError" {
+		t.Fatalf("transaction: err = %v, want ConstraintError", err)
+	}
+}
+
+func TestAwaitRequestContext(t *testing.T) {
+	db := openDB(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	tx := db.Call("transaction", "s", "readonly")
+	req := tx.Call("objectStore", "s").Call("get", BytesToJS([]byte{1}))
+	if _, err := AwaitRequest(ctx, req); !errors.Is(err, context.Canceled) {
+		t.Fatalf("canceled context: err = %v", err)
+	}
+	// A request that never settles (its open is blocked) ends with ctx.
+	ctx, cancel = context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	name := db.Get("name").String()
+	blocked := js.Global().Get("indexedDB").Call("open", name, 2) // db stays open
+	start := time.Now()
+	if _, err := AwaitRequest(ctx, blocked); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("took %v", d)
+	}
+	// Let the blocked open finish so cleanup can delete the database.
+	blocked.Set("onsuccess", js.FuncOf(func(this js.Value, _ []js.Value) any {
+		this.Get("result").Call("close")
+		return nil
+	}))
+}
+
+func TestAwaitTransaction(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	count := func() int {
+		tx := db.Call("transaction", "s", "readonly")
+		v, err := AwaitRequest(ctx, tx.Call("objectStore", "s").Call("count"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.Int()
+	}
+
+	t.Run("complete", func(t *testing.T) {
+		put(t, db, 1, 2, 3)
+		if n := count(); n != 3 {
+			t.Fatalf("count = %d, want 3", n)
+		}
+	})
+	t.Run("explicit abort", func(t *testing.T) {
+		tx := db.Call("transaction", "s", "readwrite")
+		tx.Call("objectStore", "s").Call("put", BytesToJS(nil), BytesToJS([]byte{9}))
+		tx.Call("abort")
+		var je *Error
+		if err := AwaitTransaction(ctx, tx); !errors.As(err, &je) || je.Name != "AbortError" {
+			t.Fatalf("err = %v, want AbortError", err)
+		}
+		if n := count(); n != 3 {
+			t.Fatalf("count = %d after abort, want 3", n)
+		}
+	})
+	t.Run("canceled context aborts", func(t *testing.T) {
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		tx := db.Call("transaction", "s", "readwrite")
+		tx.Call("objectStore", "s").Call("put", BytesToJS(nil), BytesToJS([]byte{8}))
+		if err := AwaitTransaction(cctx, tx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+		if n := count(); n != 3 {
+			t.Fatalf("count = %d after cancel, want 3", n)
+		}
+	})
+	t.Run("request after commit is inactive", func(t *testing.T) {
+		tx := db.Call("transaction", "s", "readwrite")
+		os := tx.Call("objectStore", "s")
+		if err := AwaitTransaction(ctx, tx); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Call(os, "put", BytesToJS(nil), BytesToJS([]byte{7}))
+		if !errors.Is(err, mlsidb.ErrClosed) {
+			t.Fatalf("put on a finished transaction: err = %v, want TransactionInactiveError as ErrClosed", err)
+		}
+	})
+}
+
+func TestIterCursor(t *testing.T) {
+	db := openDB(t)
+	put(t, db, 1, 2, 3, 4)
+	ctx := context.Background()
+	tests := []struct {
+		name  string
+		dir   string
+		limit int
+		want  []byte
+	}{
+		{"forward", "next", 0, []byte{1, 2, 3, 4}},
+		{"reverse", "prev", 0, []byte{4, 3, 2, 1}},
+		{"reverse limit", "prev", 2, []byte{4, 3}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tx := db.Call("transaction", "s", "readonly")
+			req := tx.Call("objectStore", "s").Call("openCursor", js.Null(), tt.dir)
+			var got []byte
+			err := IterCursor(ctx, req, func(cur js.Value) (bool, error) {
+				k, err := BytesFromJS(cur.Get("key"))
+				got = append(got, k...)
+				return tt.limit == 0 || len(got) < tt.limit, err
+			})
+			if err != nil || !bytes.Equal(got, tt.want) {
+				t.Fatalf("got %v, %v; want %v", got, err, tt.want)
+			}
+		})
+	}
+	t.Run("visit error", func(t *testing.T) {
+		tx := db.Call("transaction", "s", "readonly")
+		req := tx.Call("objectStore", "s").Call("openCursor")
+		boom := errors.New("boom")
+		if err := IterCursor(ctx, req, func(js.Value) (bool, error) { return true, boom }); err != boom {
+			t.Fatalf("err = %v, want boom", err)
+		}
+	})
+	t.Run("visit panic", func(t *testing.T) {
+		tx := db.Call("transaction", "s", "readonly")
+		req := tx.Call("objectStore", "s").Call("openCursor")
+		err := IterCursor(ctx, req, func(js.Value) (bool, error) { panic("visit") })
+		var pe *PanicError
+		if !errors.As(err, &pe) {
+			t.Fatalf("err = %v, want a PanicError", err)
+		}
+	})
+}
+
+func TestAwaitPromise(t *testing.T) {
+	ctx := context.Background()
+	promise := js.Global().Get("Promise")
+	v, err := AwaitPromise(ctx, promise.Call("resolve", 42))
+	if err != nil || v.Int() != 42 {
+		t.Fatalf("resolve: %v, %v", v, err)
+	}
+	_, err = AwaitPromise(ctx, promise.Call("reject", domException("QuotaExceededError", "full")))
+	if !errors.Is(err, mlsidb.ErrQuotaExceeded) {
+		t.Fatalf("reject: err = %v", err)
+	}
+	_, err = AwaitPromise(ctx, promise.Call("reject"))
+	if err == nil {
+		t.Fatal("reject(undefined): no error")
+	}
+	v, err = AwaitPromise(ctx, js.ValueOf(7))
+	if err != nil || v.Int() != 7 {
+		t.Fatalf("non-thenable: %v, %v", v, err)
+	}
+	// A Promise that never settles ends with ctx.
+	never := promise.New(js.FuncOf(func(js.Value, []js.Value) any { return nil }))
+	cctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if _, err := AwaitPromise(cctx, never); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("never: err = %v", err)
+	}
+}
+
+func TestExport(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name     string
+		fn       ExportFunc
+		want     int
+		wantCode string
+	}{
+		{"resolves", func(_ context.Context, args []js.Value) (js.Value, error) {
+			time.Sleep(time.Millisecond) // may block: it runs in its own goroutine
+			return js.ValueOf(args[0].Int() + 1), nil
+		}, 42, ""},
+		{"rejects with code", func(context.Context, []js.Value) (js.Value, error) {
+			return js.Value{}, fmt.Errorf("x: %w", mlsidb.ErrNotFound)
+		}, 0, CodeNotFound},
+		{"Go panic rejects", func(context.Context, []js.Value) (js.Value, error) {
+			var m map[string]int
+			m["x"] = 1
+			return js.Value{}, nil
+		}, 0, CodeInternal},
+		{"JS exception panic rejects", func(context.Context, []js.Value) (js.Value, error) {
+			js.Global().Get("IDBKeyRange").Call("bound", 2, 1)
+			return js.Value{}, nil
+		}, 0, CodeInternal},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := Export(ctx, tt.fn)
+			defer f.Release()
+			p := f.Invoke(41)
+			if !p.InstanceOf(js.Global().Get("Promise")) {
+				t.Fatal("did not return a Promise")
+			}
+			v, err := AwaitPromise(ctx, p)
+			if tt.wantCode == "" {
+				if err != nil || v.Int() != tt.want {
+					t.Fatalf("got %v, %v", v, err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("resolved, want a rejection")
+			}
+			// The rejection reason is a JS Error with a code.
+			reason := rejection(t, p)
+			if got := reason.Get("code").String(); got != tt.wantCode {
+				t.Fatalf("code = %q, want %q (%v)", got, tt.wantCode, err)
+			}
+		})
+	}
+}
+
+// rejection returns the rejection reason of a settled, rejected Promise.
+func rejection(t *testing.T, p js.Value) js.Value {
+	t.Helper()
+	ch := make(chan js.Value, 1)
+	f := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		ch <- args[0]
+		return nil
+	})
+	defer f.Release()
+	p.Call("catch", f)
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(5 * time.Second):
+		t.Fatal("no rejection")
+		return js.Value{}
+	}
+}

@@ -1,0 +1,68 @@
+//go:build js && wasm
+
+package jsbridge
+
+import (
+	"syscall/js"
+
+	"github.com/mlsidb/mlsidb"
+)
+
+var (
+	jsUint8Array  = js.Global().Get("Uint8Array")
+	jsArrayBuffer = js.Global().Get("ArrayBuffer")
+)
+
+// BytesToJS returns a new Uint8Array holding a copy of b (an empty one for
+// nil). It never returns a view of wasm memory, so the result stays valid
+// whatever Go does with b or its memory afterwards.
+func BytesToJS(b []byte) js.Value {
+	a := jsUint8Array.New(len(b))
+	if len(b) > 0 {
+		js.CopyBytesToJS(a, b)
+	}
+	return a
+}
+
+// errNotBytes reports a JS value that is neither an ArrayBuffer nor an
+// ArrayBuffer view.
+var errNotBytes = &Error{Name: "TypeError", Message: "value is not a Uint8Array, ArrayBuffer or ArrayBuffer view", Err: mlsidb.ErrInvalidArgument}
+
+// BytesFromJS returns a Go copy of the bytes of v: a Uint8Array, an
+// ArrayBuffer (what IndexedDB returns for binary keys) or any other
+// ArrayBuffer view. Anything else is an error wrapping
+// mlsidb.ErrInvalidArgument. The result is never nil.
+func BytesFromJS(v js.Value) ([]byte, error) {
+	var u8 js.Value
+	switch {
+	case v.Type() != js.TypeObject:
+		return nil, errNotBytes
+	case v.InstanceOf(jsUint8Array):
+		u8 = v
+	case v.InstanceOf(jsArrayBuffer):
+		u8 = jsUint8Array.New(v)
+	default:
+		buf := v.Get("buffer")
+		if buf.Type() != js.TypeObject || !buf.InstanceOf(jsArrayBuffer) {
+			return nil, errNotBytes
+		}
+		u8 = jsUint8Array.New(buf, v.Get("byteOffset"), v.Get("byteLength"))
+	}
+	out := make([]byte, u8.Length())
+	if len(out) > 0 {
+		js.CopyBytesToGo(out, u8)
+	}
+	return out, nil
+}
+
+// IsBytes reports whether v is something [BytesFromJS] accepts.
+func IsBytes(v js.Value) bool {
+	if v.Type() != js.TypeObject {
+		return false
+	}
+	if v.InstanceOf(jsUint8Array) || v.InstanceOf(jsArrayBuffer) {
+		return true
+	}
+	buf := v.Get("buffer")
+	return buf.Type() == js.TypeObject && buf.InstanceOf(jsArrayBuffer)
+}
