@@ -1,0 +1,85 @@
+//go:build js && wasm
+
+// Package idbstore is the IndexedDB [mlsidb.Backend], for Go programs
+// compiled to WebAssembly (GOOS=js GOARCH=wasm) that run in a browser
+// window or worker. It stores ordered binary key/value records and knows
+// nothing of OpenMLS; [mlsidb.New] builds the provider over it:
+//
+//	b, err := idbstore.Open(ctx, "alice-laptop", idbstore.Options{})
+//	if err != nil { ... }
+//	p, err := mlsidb.New(ctx, b, mlsidb.Options{})
+//	if err != nil { ... }
+//	defer p.Close() // closes b too
+//
+// # Layout
+//
+// Every store name is one IndexedDB database. It holds one object store
+// per record store of [mlsidb.StoreNames]: one per method group, and
+// [mlsidb.MetaStore]. Keys and values are binary (Uint8Array; IndexedDB
+// orders binary keys bytewise, as the backend contract requires, and
+// returns them as ArrayBuffer). Bytes are always copied into fresh
+// Uint8Arrays before they are stored, never passed as views of wasm memory.
+//
+// # Schema versions
+//
+// The database's IndexedDB version is its schema version. The schema is a
+// list of upgrade steps; step i takes a database from version i to i+1,
+// so a database written by any earlier release is brought up to date
+// step by step when it is opened:
+//
+//	version 1: one object store per method group (18)
+//	version 2: the meta store
+//
+// A database whose version is newer than this code knows is refused with
+// [mlsidb.ErrVersionMismatch], as is one that lacks an object store it
+// should have.
+//
+// # Transactions
+//
+// Get and Scan run in readonly transactions. Apply runs one readwrite
+// transaction over exactly the object stores its ops touch: it issues every
+// put and delete back to back and waits only for the transaction, which is
+// much faster than waiting for each request. A failed request aborts the
+// whole transaction, so a batch is written whole or not at all; a quota
+// failure (which IndexedDB reports as an abort with QuotaExceededError) is
+// returned as [mlsidb.ErrQuotaExceeded]. While a transaction is open the
+// backend waits on nothing but that transaction's requests: an IndexedDB
+// transaction commits as soon as control returns to the event loop with no
+// request pending.
+//
+// # Durability
+//
+// Readwrite transactions are "strict" by default ([DurabilityStrict]): the
+// browser reports a commit only once the data has been flushed to disk. An
+// MLS client that advances its group to a new epoch, sends or acknowledges
+// the commit, and then loses the new epoch's state in a crash or power cut
+// is out of step with its group for good: the old epoch's secrets were
+// deleted, the group has moved on, and the client can only rejoin. That is
+// worth the cost of a flush per write. [DurabilityRelaxed] (the browser
+// reports success once the data is handed to the operating system) is for
+// callers who accept that risk, for example for caches they can rebuild.
+//
+// # Connections
+//
+// When another connection (another tab, or newer code) asks to upgrade or
+// delete the database, the backend closes its connection at once so the
+// other can proceed, and answers every later call with [mlsidb.ErrClosed];
+// the application reopens when it is ready. When this backend's own open
+// or upgrade is held up by connections that do not close, Open fails with
+// [mlsidb.ErrBlocked] after Options.BlockedTimeout instead of hanging. A
+// host without IndexedDB (Node, some privacy modes, sandboxed frames) gives
+// [mlsidb.ErrUnavailable]. Errors name the operation and the object store,
+// never key or value bytes.
+//
+// # go-indexeddb
+//
+// The backend talks to IndexedDB through syscall/js and [jsbridge] rather
+// than through github.com/hack-pad/go-indexeddb v0.3.2, which the tests
+// use as an independent second client. That library's open request has no
+// blocked event and installs its own versionchange handler that closes the
+// connection silently (so neither ErrBlocked nor ErrClosed could be
+// reported), it hides the JS objects a caller would need to add them, its
+// object stores have no getAll, its Request.Await swallows context
+// cancellation, and it starts goroutines and JS functions per listener,
+// where the backend needs one handler per transaction.
+package idbstore

@@ -1,0 +1,366 @@
+//go:build js && wasm
+
+package idbstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"syscall/js"
+	"time"
+
+	"github.com/mlsidb/mlsidb"
+	"github.com/mlsidb/mlsidb/jsbridge"
+)
+
+// Durability is the durability hint of the backend's readwrite
+// transactions.
+type Durability uint8
+
+const (
+	// DurabilityStrict reports a commit only after the browser has flushed
+	// it to disk. It is the default; see the package documentation for
+	// why MLS state needs it.
+	DurabilityStrict Durability = iota
+	// DurabilityRelaxed reports a commit once the browser has handed it to
+	// the operating system: faster, but a crash or power cut may lose
+	// writes that were reported as done.
+	DurabilityRelaxed
+	// DurabilityBrowserDefault leaves the choice to the browser (IndexedDB's
+	// "default").
+	DurabilityBrowserDefault
+)
+
+// String returns the IndexedDB name of the hint: "strict", "relaxed" or
+// "default".
+func (d Durability) String() string {
+	switch d {
+	case DurabilityStrict:
+		return "strict"
+	case DurabilityRelaxed:
+		return "relaxed"
+	case DurabilityBrowserDefault:
+		return "default"
+	}
+	return "unknown"
+}
+
+// DefaultBlockedTimeout is how long Open waits for other connections to
+// let a blocked open or upgrade go on when Options.BlockedTimeout is zero.
+const DefaultBlockedTimeout = 5 * time.Second
+
+// Options configure [Open]. The zero value is the recommended setting.
+type Options struct {
+	// Durability is the durability hint of readwrite transactions;
+	// DurabilityStrict by default.
+	Durability Durability
+	// BlockedTimeout bounds how long Open waits, once the browser reports
+	// the open as blocked by other connections to the database, before it
+	// gives up with mlsidb.ErrBlocked. Zero means DefaultBlockedTimeout.
+	BlockedTimeout time.Duration
+	// Factory is the IDBFactory to open the database with; the zero
+	// js.Value (undefined) means globalThis.indexedDB.
+	Factory js.Value
+}
+
+// Backend is an [mlsidb.Backend] over one IndexedDB database. It is safe
+// for concurrent use by many goroutines. Create one with [Open].
+type Backend struct {
+	name       string
+	db         js.Value
+	txOptions  js.Value            // {durability: ...} for readwrite transactions
+	storeNames map[string]js.Value // record store name -> its JS string
+
+	closed    atomic.Pointer[closedError]
+	release   sync.Once
+	onVersion js.Func
+	onClose   js.Func
+}
+
+// closedError is returned by every call after the connection closed; it
+// says why.
+type closedError struct{ why string }
+
+func (e *closedError) Error() string { return "idbstore: " + mlsidb.ErrClosed.Error() + ": " + e.why }
+func (e *closedError) Unwrap() error { return mlsidb.ErrClosed }
+
+var (
+	errClosedByCaller = &closedError{why: "Close was called"}
+	errClosedUpgrade  = &closedError{why: "another connection asked to upgrade or delete the database"}
+	errClosedBrowser  = &closedError{why: "the browser closed the connection"}
+)
+
+// Open opens (creating or upgrading it as needed) the IndexedDB database
+// called name and returns a backend over it. It fails with an error
+// wrapping mlsidb.ErrUnavailable when the host has no IndexedDB,
+// mlsidb.ErrBlocked when other connections hold up the open for longer
+// than opts.BlockedTimeout, mlsidb.ErrVersionMismatch when the database
+// has a newer schema than this code knows, mlsidb.ErrInvalidArgument for
+// an empty name, and ctx.Err() when ctx ends first.
+func Open(ctx context.Context, name string, opts Options) (*Backend, error) {
+	return openWith(ctx, name, opts, schema)
+}
+
+// openEvent is an event of the open request, handed to Open's goroutine.
+type openEvent uint8
+
+const (
+	evSuccess openEvent = iota + 1
+	evError
+	evBlocked
+)
+
+// openWith opens name with the upgrade path steps (tests cut it short to
+// make databases of earlier versions).
+func openWith(ctx context.Context, name string, opts Options, steps []upgradeStep) (*Backend, error) {
+	fail := func(err error) (*Backend, error) {
+		return nil, fmt.Errorf("idbstore: open %q: %w", name, err)
+	}
+	if name == "" {
+		return fail(fmt.Errorf("%w: database name is empty", mlsidb.ErrInvalidArgument))
+	}
+	if opts.Durability > DurabilityBrowserDefault {
+		return fail(fmt.Errorf("%w: unknown durability %d", mlsidb.ErrInvalidArgument, opts.Durability))
+	}
+	if opts.BlockedTimeout < 0 {
+		return fail(fmt.Errorf("%w: negative blocked timeout", mlsidb.ErrInvalidArgument))
+	}
+	timeout := opts.BlockedTimeout
+	if timeout == 0 {
+		timeout = DefaultBlockedTimeout
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	factory, err := factoryOf(opts)
+	if err != nil {
+		return fail(err)
+	}
+	req, err := jsbridge.Call(factory, "open", name, len(steps))
+	if err != nil {
+		if errors.Is(err, mlsidb.ErrClosed) { // InvalidStateError: storage refused
+			err = fmt.Errorf("%w: %w", mlsidb.ErrUnavailable, err)
+		}
+		return fail(err)
+	}
+
+	// The handlers run in JS event dispatch and never block: they hand
+	// events over on ch. Once Open has given up (abandoned), they clean up
+	// on their own: an upgrade is aborted, a connection that opens after
+	// all is closed, and they release themselves when the request ends.
+	var (
+		ch         = make(chan openEvent, 4)
+		abandoned  atomic.Bool
+		upgradeErr error // written by the upgrade handler, read after evError
+		handler    js.Func
+	)
+	send := func(ev openEvent) {
+		select {
+		case ch <- ev:
+		default: // only evBlocked can repeat; one is enough
+		}
+	}
+	detach := func() {
+		for _, h := range []string{"onsuccess", "onerror", "onblocked", "onupgradeneeded"} {
+			req.Set(h, js.Null())
+		}
+		handler.Release()
+	}
+	handler = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		switch args[0].Get("type").String() {
+		case "upgradeneeded":
+			tx := req.Get("transaction")
+			if abandoned.Load() {
+				_ = jsbridge.Catch(func() { tx.Call("abort") })
+				return nil
+			}
+			old := args[0].Get("oldVersion").Int()
+			if err := runSteps(req.Get("result"), tx, steps, old); err != nil {
+				upgradeErr = err
+				_ = jsbridge.Catch(func() { tx.Call("abort") })
+			}
+		case "success":
+			if abandoned.Load() {
+				req.Get("result").Call("close")
+				detach()
+				return nil
+			}
+			send(evSuccess)
+		case "error":
+			if abandoned.Load() {
+				detach()
+				return nil
+			}
+			send(evError)
+		case "blocked":
+			send(evBlocked)
+		}
+		return nil
+	})
+	for _, h := range []string{"onsuccess", "onerror", "onblocked", "onupgradeneeded"} {
+		req.Set(h, handler)
+	}
+
+	var blocked <-chan time.Time
+	for {
+		select {
+		case ev := <-ch:
+			switch ev {
+			case evBlocked:
+				if blocked == nil {
+					t := time.NewTimer(timeout)
+					defer t.Stop()
+					blocked = t.C
+				}
+				continue
+			case evError:
+				detach()
+				if upgradeErr != nil {
+					return fail(upgradeErr)
+				}
+				err := jsbridge.FromJS(req.Get("error"))
+				if err == nil {
+					err = errors.New("the open request failed without an error")
+				}
+				if errors.Is(err, mlsidb.ErrVersionMismatch) {
+					err = fmt.Errorf("the database has a newer schema than this code knows (version %d): %w", len(steps), err)
+				}
+				return fail(err)
+			case evSuccess:
+				detach()
+				b, err := newBackend(name, req.Get("result"), opts)
+				if err != nil {
+					return fail(err)
+				}
+				return b, nil
+			}
+		case <-blocked:
+			abandoned.Store(true)
+			return fail(fmt.Errorf("%w: other connections to the database did not close within %v", mlsidb.ErrBlocked, timeout))
+		case <-ctx.Done():
+			abandoned.Store(true)
+			return fail(ctx.Err())
+		}
+	}
+}
+
+// factoryOf returns the IDBFactory to use, or an error wrapping
+// mlsidb.ErrUnavailable.
+func factoryOf(opts Options) (js.Value, error) {
+	f := opts.Factory
+	if f.IsUndefined() {
+		if err := jsbridge.Catch(func() { f = js.Global().Get("indexedDB") }); err != nil {
+			return js.Value{}, fmt.Errorf("%w: IndexedDB cannot be used here: %w", mlsidb.ErrUnavailable, err)
+		}
+	}
+	if f.Type() != js.TypeObject || f.Get("open").Type() != js.TypeFunction {
+		return js.Value{}, fmt.Errorf("%w: this host has no IndexedDB", mlsidb.ErrUnavailable)
+	}
+	return f, nil
+}
+
+// runSteps runs the upgrade steps from version old on. It never panics:
+// it runs in a JS event handler, where a panic would end the program.
+func runSteps(db, tx js.Value, steps []upgradeStep, old int) (err error) {
+	v := old
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("upgrade to schema version %d (%s): %w", v+1, steps[v].what, jsbridge.NewPanicError(r))
+		}
+	}()
+	for ; v < len(steps); v++ {
+		var stepErr error
+		if err := jsbridge.Catch(func() { stepErr = steps[v].run(db, tx) }); err != nil {
+			stepErr = err
+		}
+		if stepErr != nil {
+			return fmt.Errorf("upgrade to schema version %d (%s): %w", v+1, steps[v].what, stepErr)
+		}
+	}
+	return nil
+}
+
+// newBackend checks the schema of an open connection and wraps it.
+func newBackend(name string, db js.Value, opts Options) (*Backend, error) {
+	names := db.Get("objectStoreNames")
+	b := &Backend{
+		name:       name,
+		db:         db,
+		txOptions:  js.ValueOf(map[string]any{"durability": opts.Durability.String()}),
+		storeNames: make(map[string]js.Value),
+	}
+	for _, s := range mlsidb.StoreNames() {
+		if !names.Call("contains", s).Bool() {
+			db.Call("close")
+			return nil, fmt.Errorf("%w: the database (version %d) has no object store %q",
+				mlsidb.ErrVersionMismatch, db.Get("version").Int(), s)
+		}
+		b.storeNames[s] = js.ValueOf(s)
+	}
+	b.onVersion = js.FuncOf(func(js.Value, []js.Value) any {
+		b.shut(errClosedUpgrade)
+		return nil
+	})
+	b.onClose = js.FuncOf(func(js.Value, []js.Value) any {
+		b.shut(errClosedBrowser)
+		return nil
+	})
+	db.Set("onversionchange", b.onVersion)
+	db.Set("onclose", b.onClose)
+	return b, nil
+}
+
+// shut marks the backend closed for the reason why and closes the
+// connection (once). Transactions already running finish first.
+func (b *Backend) shut(why *closedError) {
+	if !b.closed.CompareAndSwap(nil, why) {
+		return
+	}
+	_ = jsbridge.Catch(func() { b.db.Call("close") })
+	b.release.Do(func() {
+		b.db.Set("onversionchange", js.Null())
+		b.db.Set("onclose", js.Null())
+		b.onVersion.Release()
+		b.onClose.Release()
+	})
+}
+
+// Name returns the name of the IndexedDB database.
+func (b *Backend) Name() string { return b.name }
+
+// Close implements [mlsidb.Backend]: it closes the connection; calls
+// already running finish, later calls fail with mlsidb.ErrClosed. Closing
+// again does nothing.
+func (b *Backend) Close() error {
+	b.shut(errClosedByCaller)
+	return nil
+}
+
+// Err returns nil while the backend is open, and an error wrapping
+// mlsidb.ErrClosed that says why once it is closed (by Close, by another
+// connection's upgrade, or by the browser).
+func (b *Backend) Err() error {
+	if e := b.closed.Load(); e != nil {
+		return e
+	}
+	return nil
+}
+
+// storeValue returns the JS name of a record store, or an error for a name
+// that is not one of mlsidb.StoreNames.
+func (b *Backend) storeValue(store string) (js.Value, error) {
+	v, ok := b.storeNames[store]
+	if !ok {
+		return js.Value{}, fmt.Errorf("%w: no record store %q", mlsidb.ErrInvalidArgument, truncate(store))
+	}
+	return v, nil
+}
+
+func truncate(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
+}
