@@ -13,11 +13,11 @@ import (
 )
 
 var (
-	jsKeyRange   = js.Global().Get("IDBKeyRange")
-	jsReadonly   = js.ValueOf("readonly")
-	jsReadwrite  = js.ValueOf("readwrite")
-	jsPrev       = js.ValueOf("prev")
-	canCommit    = hasMethod("IDBTransaction", "commit")
+	jsKeyRange      = js.Global().Get("IDBKeyRange")
+	jsReadonly      = js.ValueOf("readonly")
+	jsReadwrite     = js.ValueOf("readwrite")
+	jsPrev          = js.ValueOf("prev")
+	canCommit       = hasMethod("IDBTransaction", "commit")
 	errScanMismatch = errors.New("getAllKeys and getAll disagree on the number of records")
 )
 
