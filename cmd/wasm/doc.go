@@ -1,0 +1,29 @@
+// Command wasm is the main package of mlsidb.wasm, the WebAssembly module
+// that the JavaScript module web/mlsidb.js loads.
+//
+// Build it with GOOS=js GOARCH=wasm (make wasm). Started by wasm_exec.js,
+// it registers one JavaScript object, under the property of globalThis
+// named by its first command-line argument (go.argv[1]); the JS module
+// takes the object and deletes the property, so no global is left behind.
+// The object holds:
+//
+//	methods                    the dispatch table: [{name, go, openmls, group, args, result}]
+//	version                    the provider version (mlsidb.CurrentVersion)
+//	open(name, durability)     Promise of a store handle
+//	close(handle)              Promise; closes a store handle
+//	call(handle, name, ...args) Promise of the method's result
+//	begin(handle)              Promise of a transaction handle (handle: store or transaction)
+//	end(txHandle, commit)      Promise; commits (true) or rolls back (false)
+//
+// No function blocks: each converts and checks its arguments at once (bytes
+// are copied before it returns), then does its work in a new goroutine and
+// settles the Promise it returned. A panic becomes a rejection. A rejection
+// is a plain object {code, message}; code is one of InvalidArgument,
+// QuotaExceeded, VersionMismatch, Closed, Unavailable, Blocked, Internal,
+// and message never contains key or value bytes. A missing value resolves
+// to undefined, lists to arrays, queued proposals to [ref, proposal] pairs.
+//
+// Several stores may be open at once (several users on one page); opening a
+// name that is already open shares one provider, so calls on both handles
+// are serialized by one write lock.
+package main

@@ -1,0 +1,241 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/mlsidb/mlsidb"
+)
+
+// argKind is the JavaScript type an argument of a method must have.
+type argKind string
+
+const (
+	// argBytes is a Uint8Array (or an ArrayBuffer, which the JS module
+	// turns into one): a key or a serialized entity.
+	argBytes argKind = "bytes"
+	// argLeafIndex is a JS number that is an integer in [0, 2^32-1].
+	argLeafIndex argKind = "u32"
+	// argBytesList is an array of Uint8Arrays.
+	argBytesList argKind = "bytesList"
+)
+
+// resultKind is what a method resolves to in JavaScript.
+type resultKind string
+
+const (
+	// resultNone resolves to undefined.
+	resultNone resultKind = "none"
+	// resultBytes resolves to a Uint8Array, or undefined when not found.
+	resultBytes resultKind = "bytes"
+	// resultBytesList resolves to an array of Uint8Arrays.
+	resultBytesList resultKind = "bytesList"
+	// resultProposals resolves to an array of [ref, proposal] pairs.
+	resultProposals resultKind = "proposals"
+)
+
+// methodSpec describes one method the JS module can call through the
+// dispatcher: a contract method, or DeleteGroup.
+type methodSpec struct {
+	// JS is the camelCase name JavaScript uses, for example "writeTree".
+	JS string
+	// Go is the method's name on [mlsidb.Store], for example "WriteTree".
+	Go string
+	// OpenMLS is the method's name in the OpenMLS trait; empty for
+	// DeleteGroup, which is not part of it.
+	OpenMLS string
+	// Group is the store name of the method group; empty for DeleteGroup.
+	Group string
+	// Args are the kinds of the arguments after the context.
+	Args []argKind
+	// Result is what the call resolves to.
+	Result resultKind
+	// call runs the method.
+	call invoker
+}
+
+// methodFuncs holds every method JavaScript can call, as method
+// expressions on [mlsidb.Store]: the compiler checks each name and
+// signature, and a test checks that every method of the catalogue is here.
+// (No reflection at run time: reflect's MethodByName would make the linker
+// keep every method of every type in the binary.)
+var methodFuncs = map[string]any{
+	"WriteMlsJoinConfig": mlsidb.Store.WriteMlsJoinConfig, "MlsGroupJoinConfig": mlsidb.Store.MlsGroupJoinConfig, "DeleteGroupConfig": mlsidb.Store.DeleteGroupConfig,
+	"WriteTree": mlsidb.Store.WriteTree, "Tree": mlsidb.Store.Tree, "DeleteTree": mlsidb.Store.DeleteTree,
+	"WriteContext": mlsidb.Store.WriteContext, "GroupContext": mlsidb.Store.GroupContext, "DeleteContext": mlsidb.Store.DeleteContext,
+	"WriteInterimTranscriptHash": mlsidb.Store.WriteInterimTranscriptHash, "InterimTranscriptHash": mlsidb.Store.InterimTranscriptHash, "DeleteInterimTranscriptHash": mlsidb.Store.DeleteInterimTranscriptHash,
+	"WriteConfirmationTag": mlsidb.Store.WriteConfirmationTag, "ConfirmationTag": mlsidb.Store.ConfirmationTag, "DeleteConfirmationTag": mlsidb.Store.DeleteConfirmationTag,
+	"WriteGroupState": mlsidb.Store.WriteGroupState, "GroupState": mlsidb.Store.GroupState, "DeleteGroupState": mlsidb.Store.DeleteGroupState,
+	"WriteMessageSecrets": mlsidb.Store.WriteMessageSecrets, "MessageSecrets": mlsidb.Store.MessageSecrets, "DeleteMessageSecrets": mlsidb.Store.DeleteMessageSecrets,
+	"WriteResumptionPskStore": mlsidb.Store.WriteResumptionPskStore, "ResumptionPskStore": mlsidb.Store.ResumptionPskStore, "DeleteAllResumptionPskSecrets": mlsidb.Store.DeleteAllResumptionPskSecrets,
+	"WriteOwnLeafIndex": mlsidb.Store.WriteOwnLeafIndex, "OwnLeafIndex": mlsidb.Store.OwnLeafIndex, "DeleteOwnLeafIndex": mlsidb.Store.DeleteOwnLeafIndex,
+	"WriteGroupEpochSecrets": mlsidb.Store.WriteGroupEpochSecrets, "GroupEpochSecrets": mlsidb.Store.GroupEpochSecrets, "DeleteGroupEpochSecrets": mlsidb.Store.DeleteGroupEpochSecrets,
+	"WriteApplicationExportTree": mlsidb.Store.WriteApplicationExportTree, "ApplicationExportTree": mlsidb.Store.ApplicationExportTree, "DeleteApplicationExportTree": mlsidb.Store.DeleteApplicationExportTree,
+	"AppendOwnLeafNode": mlsidb.Store.AppendOwnLeafNode, "OwnLeafNodes": mlsidb.Store.OwnLeafNodes, "DeleteOwnLeafNodes": mlsidb.Store.DeleteOwnLeafNodes,
+	"QueueProposal": mlsidb.Store.QueueProposal, "QueuedProposalRefs": mlsidb.Store.QueuedProposalRefs, "QueuedProposals": mlsidb.Store.QueuedProposals,
+	"RemoveProposal": mlsidb.Store.RemoveProposal, "ClearProposalQueue": mlsidb.Store.ClearProposalQueue,
+	"WriteEncryptionEpochKeyPairs": mlsidb.Store.WriteEncryptionEpochKeyPairs, "EncryptionEpochKeyPairs": mlsidb.Store.EncryptionEpochKeyPairs, "DeleteEncryptionEpochKeyPairs": mlsidb.Store.DeleteEncryptionEpochKeyPairs,
+	"WriteSignatureKeyPair": mlsidb.Store.WriteSignatureKeyPair, "SignatureKeyPair": mlsidb.Store.SignatureKeyPair, "DeleteSignatureKeyPair": mlsidb.Store.DeleteSignatureKeyPair,
+	"WriteEncryptionKeyPair": mlsidb.Store.WriteEncryptionKeyPair, "EncryptionKeyPair": mlsidb.Store.EncryptionKeyPair, "DeleteEncryptionKeyPair": mlsidb.Store.DeleteEncryptionKeyPair,
+	"WriteKeyPackage": mlsidb.Store.WriteKeyPackage, "KeyPackage": mlsidb.Store.KeyPackage, "DeleteKeyPackage": mlsidb.Store.DeleteKeyPackage,
+	"WritePsk": mlsidb.Store.WritePsk, "Psk": mlsidb.Store.Psk, "DeletePsk": mlsidb.Store.DeletePsk,
+	"DeleteGroup": mlsidb.Store.DeleteGroup,
+}
+
+// invoker calls one method on a store with converted arguments and returns
+// its Go result: nil, []byte, [][]byte or []mlsidb.QueuedProposal.
+type invoker func(ctx context.Context, st mlsidb.Store, in []any) (any, error)
+
+type (
+	bb  = []byte
+	bbs = [][]byte
+	qps = []mlsidb.QueuedProposal
+	ctx = context.Context
+	sto = mlsidb.Store
+)
+
+// shapeOf returns the argument kinds, result kind and invoker of a method
+// expression; ok is false for a signature the dispatcher cannot carry.
+func shapeOf(f any) (args []argKind, result resultKind, call invoker, ok bool) {
+	B, U, L := argBytes, argLeafIndex, argBytesList
+	switch f := f.(type) {
+	case func(sto, ctx, bb) error:
+		return []argKind{B}, resultNone, func(c ctx, s sto, a []any) (any, error) {
+			return nil, f(s, c, a[0].(bb))
+		}, true
+	case func(sto, ctx, bb, bb) error:
+		return []argKind{B, B}, resultNone, func(c ctx, s sto, a []any) (any, error) {
+			return nil, f(s, c, a[0].(bb), a[1].(bb))
+		}, true
+	case func(sto, ctx, bb, bb, bb) error:
+		return []argKind{B, B, B}, resultNone, func(c ctx, s sto, a []any) (any, error) {
+			return nil, f(s, c, a[0].(bb), a[1].(bb), a[2].(bb))
+		}, true
+	case func(sto, ctx, bb) (bb, error):
+		return []argKind{B}, resultBytes, func(c ctx, s sto, a []any) (any, error) {
+			return f(s, c, a[0].(bb))
+		}, true
+	case func(sto, ctx, bb) (bbs, error):
+		return []argKind{B}, resultBytesList, func(c ctx, s sto, a []any) (any, error) {
+			return f(s, c, a[0].(bb))
+		}, true
+	case func(sto, ctx, bb) (qps, error):
+		return []argKind{B}, resultProposals, func(c ctx, s sto, a []any) (any, error) {
+			return f(s, c, a[0].(bb))
+		}, true
+	case func(sto, ctx, bb, bb, uint32, bbs) error:
+		return []argKind{B, B, U, L}, resultNone, func(c ctx, s sto, a []any) (any, error) {
+			return nil, f(s, c, a[0].(bb), a[1].(bb), a[2].(uint32), a[3].(bbs))
+		}, true
+	case func(sto, ctx, bb, bb, uint32) (bbs, error):
+		return []argKind{B, B, U}, resultBytesList, func(c ctx, s sto, a []any) (any, error) {
+			return f(s, c, a[0].(bb), a[1].(bb), a[2].(uint32))
+		}, true
+	case func(sto, ctx, bb, bb, uint32) error:
+		return []argKind{B, B, U}, resultNone, func(c ctx, s sto, a []any) (any, error) {
+			return nil, f(s, c, a[0].(bb), a[1].(bb), a[2].(uint32))
+		}, true
+	}
+	return nil, "", nil, false
+}
+
+// jsName returns the lowerCamelCase form of a Go method name.
+func jsName(goName string) string {
+	r, n := utf8.DecodeRuneInString(goName)
+	return string(unicode.ToLower(r)) + goName[n:]
+}
+
+// specFor returns the spec of a method of [mlsidb.Store].
+func specFor(goName, openmls, group string) (methodSpec, error) {
+	f, ok := methodFuncs[goName]
+	if !ok {
+		return methodSpec{}, fmt.Errorf("the dispatcher has no method %s", goName)
+	}
+	args, result, call, ok := shapeOf(f)
+	if !ok {
+		return methodSpec{}, fmt.Errorf("%s: unsupported signature", goName)
+	}
+	return methodSpec{JS: jsName(goName), Go: goName, OpenMLS: openmls, Group: group,
+		Args: args, Result: result, call: call}, nil
+}
+
+// buildTable returns the dispatch table: every contract method of the
+// catalogue, in catalogue order, then DeleteGroup.
+func buildTable() ([]methodSpec, error) {
+	var out []methodSpec
+	for _, g := range mlsidb.MethodGroups() {
+		for _, m := range g.Methods {
+			s, err := specFor(m.Go, m.OpenMLS, g.Store)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, s)
+		}
+	}
+	s, err := specFor("DeleteGroup", "", "")
+	if err != nil {
+		return nil, err
+	}
+	return append(out, s), nil
+}
+
+// Error codes JavaScript sees in MlsStorageError.code.
+const (
+	codeInvalidArgument = "InvalidArgument"
+	codeQuotaExceeded   = "QuotaExceeded"
+	codeVersionMismatch = "VersionMismatch"
+	codeClosed          = "Closed"
+	codeUnavailable     = "Unavailable"
+	codeBlocked         = "Blocked"
+	codeInternal        = "Internal"
+)
+
+// errorCode maps err to the stable code JavaScript sees. ErrNotFound never
+// reaches it: a missing value resolves to undefined.
+func errorCode(err error) string {
+	switch {
+	case errors.Is(err, mlsidb.ErrInvalidArgument):
+		return codeInvalidArgument
+	case errors.Is(err, mlsidb.ErrQuotaExceeded):
+		return codeQuotaExceeded
+	case errors.Is(err, mlsidb.ErrVersionMismatch):
+		return codeVersionMismatch
+	case errors.Is(err, mlsidb.ErrClosed):
+		return codeClosed
+	case errors.Is(err, mlsidb.ErrUnavailable):
+		return codeUnavailable
+	case errors.Is(err, mlsidb.ErrBlocked):
+		return codeBlocked
+	default:
+		return codeInternal
+	}
+}
+
+// argError is bad input found by the dispatcher before any call was
+// made. It wraps mlsidb.ErrInvalidArgument and names the method and the
+// argument's position, never its value.
+type argError struct {
+	method string
+	detail string
+}
+
+func (e *argError) Error() string {
+	return "mlsidb: " + e.method + ": " + mlsidb.ErrInvalidArgument.Error() + ": " + e.detail
+}
+
+func (e *argError) Unwrap() error { return mlsidb.ErrInvalidArgument }
+
+func badArg(method, detail string) error { return &argError{method: method, detail: detail} }
+
+// describeArgs returns a readable signature like "(bytes, bytes, u32)".
+func describeArgs(kinds []argKind) string {
+	parts := make([]string, len(kinds))
+	for i, k := range kinds {
+		parts[i] = string(k)
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/mlsidb/mlsidb"
+	"github.com/mlsidb/mlsidb/memstore"
+)
+
+func TestTableCoversTheContract(t *testing.T) {
+	table, err := buildTable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	contract := 0
+	seen := map[string]bool{}
+	for _, s := range table {
+		if seen[s.JS] {
+			t.Errorf("duplicate JS name %s", s.JS)
+		}
+		seen[s.JS] = true
+		if s.OpenMLS != "" {
+			contract++
+		}
+	}
+	if contract != 56 {
+		t.Errorf("table has %d contract methods, want 56", contract)
+	}
+	if last := table[len(table)-1]; last.JS != "deleteGroup" || last.OpenMLS != "" {
+		t.Errorf("last entry is %+v, want deleteGroup", last)
+	}
+	// Every method of Store is in the table.
+	storeType := reflect.TypeFor[mlsidb.Store]()
+	for i := 0; i < storeType.NumMethod(); i++ {
+		name := storeType.Method(i).Name
+		if name == "Update" {
+			continue
+		}
+		if !seen[jsName(name)] {
+			t.Errorf("Store.%s is missing from the table", name)
+		}
+	}
+}
+
+func TestSpecsFollowGoSignatures(t *testing.T) {
+	table, err := buildTable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byJS := map[string]methodSpec{}
+	for _, s := range table {
+		byJS[s.JS] = s
+	}
+	tests := []struct {
+		js     string
+		args   []argKind
+		result resultKind
+	}{
+		{"writeTree", []argKind{argBytes, argBytes}, resultNone},
+		{"tree", []argKind{argBytes}, resultBytes},
+		{"mlsGroupJoinConfig", []argKind{argBytes}, resultBytes},
+		{"ownLeafNodes", []argKind{argBytes}, resultBytesList},
+		{"queueProposal", []argKind{argBytes, argBytes, argBytes}, resultNone},
+		{"queuedProposals", []argKind{argBytes}, resultProposals},
+		{"queuedProposalRefs", []argKind{argBytes}, resultBytesList},
+		{"writeEncryptionEpochKeyPairs", []argKind{argBytes, argBytes, argLeafIndex, argBytesList}, resultNone},
+		{"encryptionEpochKeyPairs", []argKind{argBytes, argBytes, argLeafIndex}, resultBytesList},
+		{"deleteAllResumptionPskSecrets", []argKind{argBytes}, resultNone},
+		{"psk", []argKind{argBytes}, resultBytes},
+		{"deleteGroup", []argKind{argBytes}, resultNone},
+	}
+	for _, tt := range tests {
+		s, ok := byJS[tt.js]
+		if !ok {
+			t.Errorf("%s missing", tt.js)
+			continue
+		}
+		if !slices.Equal(s.Args, tt.args) || s.Result != tt.result {
+			t.Errorf("%s: args %v result %s, want %v %s", tt.js, s.Args, s.Result, tt.args, tt.result)
+		}
+	}
+}
+
+// The kinds the table announces to JavaScript are those of the Go
+// signatures, checked here by reflection (which the wasm binary avoids).
+func TestSpecsMatchReflection(t *testing.T) {
+	table, err := buildTable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[reflect.Type]argKind{
+		reflect.TypeFor[[]byte](): argBytes, reflect.TypeFor[uint32](): argLeafIndex, reflect.TypeFor[[][]byte](): argBytesList,
+	}
+	results := map[reflect.Type]resultKind{
+		reflect.TypeFor[[]byte](): resultBytes, reflect.TypeFor[[][]byte](): resultBytesList,
+		reflect.TypeFor[[]mlsidb.QueuedProposal](): resultProposals,
+	}
+	storeType := reflect.TypeFor[mlsidb.Store]()
+	for _, s := range table {
+		m, ok := storeType.MethodByName(s.Go)
+		if !ok {
+			t.Errorf("Store has no method %s", s.Go)
+			continue
+		}
+		var want []argKind
+		for i := 1; i < m.Type.NumIn(); i++ {
+			want = append(want, kinds[m.Type.In(i)])
+		}
+		wantResult := resultNone
+		if m.Type.NumOut() == 2 {
+			wantResult = results[m.Type.Out(0)]
+		}
+		if !slices.Equal(s.Args, want) || s.Result != wantResult {
+			t.Errorf("%s: table says %v -> %s, Go says %v -> %s", s.Go, s.Args, s.Result, want, wantResult)
+		}
+	}
+}
+
+// The invokers pass their arguments in order and return the method's
+// result, checked against the in-memory backend.
+func TestInvokersRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	p, err := mlsidb.New(ctx, memstore.New(), mlsidb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	table, _ := buildTable()
+	by := map[string]methodSpec{}
+	for _, s := range table {
+		by[s.JS] = s
+	}
+	g, epoch := []byte("g"), []byte{0, 0, 0, 0, 0, 0, 0, 7}
+	mustCall := func(name string, args ...any) any {
+		t.Helper()
+		v, err := by[name].call(ctx, p, args)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return v
+	}
+	mustCall("writeTree", g, []byte("tree"))
+	if v := mustCall("tree", g); string(v.([]byte)) != "tree" {
+		t.Errorf("tree = %q", v)
+	}
+	mustCall("queueProposal", g, []byte("r1"), []byte("p1"))
+	if v := mustCall("queuedProposals", g).([]mlsidb.QueuedProposal); len(v) != 1 || string(v[0].Ref) != "r1" || string(v[0].Proposal) != "p1" {
+		t.Errorf("queuedProposals = %v", v)
+	}
+	mustCall("writeEncryptionEpochKeyPairs", g, epoch, uint32(3), [][]byte{[]byte("a"), []byte("b")})
+	if v := mustCall("encryptionEpochKeyPairs", g, epoch, uint32(3)).([][]byte); len(v) != 2 || string(v[1]) != "b" {
+		t.Errorf("encryptionEpochKeyPairs = %q", v)
+	}
+	if v := mustCall("encryptionEpochKeyPairs", g, epoch, uint32(4)).([][]byte); len(v) != 0 {
+		t.Errorf("other leaf index sees %q", v)
+	}
+	mustCall("deleteGroup", g)
+	if _, err := by["tree"].call(ctx, p, []any{g}); !errors.Is(err, mlsidb.ErrNotFound) {
+		t.Errorf("tree after deleteGroup: %v, want ErrNotFound", err)
+	}
+}
+
+func TestSpecForRejectsUnknown(t *testing.T) {
+	if _, err := specFor("NoSuchMethod", "", ""); err == nil {
+		t.Error("specFor accepted a method Store does not have")
+	}
+	if _, err := specFor("Update", "", ""); err == nil {
+		t.Error("specFor accepted Update, whose function argument cannot cross the dispatcher")
+	}
+}
+
+func TestErrorCode(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{&mlsidb.Error{Op: "WriteTree", Err: mlsidb.ErrInvalidArgument}, "InvalidArgument"},
+		{fmt.Errorf("x: %w", mlsidb.ErrQuotaExceeded), "QuotaExceeded"},
+		{mlsidb.ErrVersionMismatch, "VersionMismatch"},
+		{&mlsidb.Error{Op: "Tree", Err: mlsidb.ErrClosed}, "Closed"},
+		{mlsidb.ErrUnavailable, "Unavailable"},
+		{mlsidb.ErrBlocked, "Blocked"},
+		{errors.New("boom"), "Internal"},
+		{context.Canceled, "Internal"},
+		{badArg("writeTree", "argument 1 must be bytes"), "InvalidArgument"},
+	}
+	for _, tt := range tests {
+		if got := errorCode(tt.err); got != tt.want {
+			t.Errorf("errorCode(%v) = %s, want %s", tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestJSName(t *testing.T) {
+	for in, want := range map[string]string{
+		"WriteMlsJoinConfig": "writeMlsJoinConfig",
+		"Psk":                "psk",
+		"DeleteGroup":        "deleteGroup",
+	} {
+		if got := jsName(in); got != want {
+			t.Errorf("jsName(%s) = %s, want %s", in, got, want)
+		}
+	}
+}

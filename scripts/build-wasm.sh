@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds web/dist/mlsidb.wasm (cmd/wasm, stripped) and copies the matching
+# wasm_exec.js from the Go toolchain beside it, then prints the wasm's size
+# raw and gzip -9.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+GO=${GO:-go}
+OUT=web/dist
+mkdir -p "$OUT"
+GOOS=js GOARCH=wasm "$GO" build -trimpath -ldflags='-s -w' -o "$OUT/mlsidb.wasm.tmp" ./cmd/wasm
+mv "$OUT/mlsidb.wasm.tmp" "$OUT/mlsidb.wasm"
+root=$("$GO" env GOROOT)
+for f in "$root/lib/wasm/wasm_exec.js" "$root/misc/wasm/wasm_exec.js"; do
+	if [ -f "$f" ]; then
+		cp "$f" "$OUT/wasm_exec.js"
+		break
+	fi
+done
+[ -f "$OUT/wasm_exec.js" ] || { echo "wasm_exec.js not found under $root" >&2; exit 1; }
+raw=$(wc -c <"$OUT/mlsidb.wasm")
+gz=$(gzip -9 -c "$OUT/mlsidb.wasm" | wc -c)
+echo "built $OUT/mlsidb.wasm: $raw bytes raw, $gz bytes gzip -9 ($(( (raw + 524288) / 1048576 )) MiB / $(( (gz + 512) / 1024 )) KiB); $OUT/wasm_exec.js from $("$GO" env GOVERSION)"

@@ -1,0 +1,275 @@
+// Type declarations for mlsidb.js: the OpenMLS storage contract
+// (StorageProvider v1, 56 methods in 18 method groups) for JavaScript.
+
+/**
+ * Bytes accepted as input: a Uint8Array (any view; only its own range is
+ * read) or an ArrayBuffer. Both are copied when the call is made, so the
+ * caller may reuse them at once. Other typed arrays, DataView, strings,
+ * numbers, plain arrays and null are refused with InvalidArgument.
+ */
+export type Bytes = Uint8Array | ArrayBuffer;
+
+/** The stable codes of MlsStorageError. */
+export type ErrorCodeName =
+  | 'InvalidArgument'
+  | 'QuotaExceeded'
+  | 'VersionMismatch'
+  | 'Closed'
+  | 'Unavailable'
+  | 'Blocked'
+  | 'Internal';
+
+/** The stable codes of MlsStorageError, as constants. */
+export declare const ErrorCode: Readonly<{ [K in ErrorCodeName]: K }>;
+
+/**
+ * Every rejection of this module is an MlsStorageError, except that a
+ * transaction whose callback throws rejects with the callback's own error.
+ * The message never contains key or value bytes.
+ */
+export declare class MlsStorageError extends Error {
+  constructor(code: ErrorCodeName, message: string, options?: ErrorOptions);
+  readonly name: 'MlsStorageError';
+  /**
+   * - InvalidArgument: bad input (wrong type, wrong argument count, empty or
+   *   over-long key, leaf index not an integer in [0, 2^32-1]); nothing was written.
+   * - QuotaExceeded: the storage quota does not allow the write; nothing of it was stored.
+   * - VersionMismatch: the data was written by a newer mlsidb.
+   * - Closed: the store was closed, or the transaction has ended.
+   * - Unavailable: no IndexedDB here, or the wasm / wasm_exec.js could not be loaded.
+   * - Blocked: another connection held up opening or upgrading the database.
+   * - Internal: anything else (a bug, or the wasm instance stopped).
+   */
+  readonly code: ErrorCodeName;
+}
+
+/** Options of openStore. */
+export interface OpenOptions {
+  /** The store's name: one IndexedDB database per name (a user or device profile). */
+  name: string;
+  /**
+   * The wasm module: a URL, a Response (say, from fetch) or a compiled
+   * WebAssembly.Module. Default: dist/mlsidb.wasm next to mlsidb.js. Only the
+   * first openStore of a page or worker loads it; later ones share it.
+   */
+  wasm?: string | URL | Response | WebAssembly.Module;
+  /**
+   * The URL of wasm_exec.js (it must come from the Go toolchain that built
+   * the wasm). Default: dist/wasm_exec.js next to mlsidb.js, unless the app
+   * already loaded one (globalThis.Go), which is then used.
+   */
+  wasmExec?: string | URL;
+  /** IndexedDB transaction durability of writes. Default: 'default'. */
+  durability?: 'default' | 'strict' | 'relaxed';
+}
+
+/** One entry of the contract's method table. */
+export interface ContractMethod {
+  /** JavaScript name, e.g. "writeTree". */
+  readonly name: string;
+  /** Go name on mlsidb.StorageProvider, e.g. "WriteTree". */
+  readonly go: string;
+  /** OpenMLS trait name, e.g. "write_tree". */
+  readonly openmls: string;
+  /** Method group (IndexedDB object store), e.g. "tree". */
+  readonly group: string;
+  /** Kinds of the arguments. */
+  readonly args: ReadonlyArray<'bytes' | 'u32' | 'bytesList'>;
+  /** Kind of the result. */
+  readonly result: 'none' | 'bytes' | 'bytesList' | 'proposals';
+}
+
+/**
+ * The OpenMLS StorageProvider contract (v1). Keys and entities are their
+ * serialized bytes. Reads resolve to a fresh Uint8Array, or undefined when
+ * nothing is stored (a stored empty value is an empty Uint8Array); lists
+ * resolve to arrays (empty when none). Every write is an upsert and atomic
+ * on its own; deleting what is not there succeeds.
+ */
+export interface StorageProvider {
+  /** Stores the group's MlsGroupJoinConfig, replacing any earlier value. */
+  writeMlsJoinConfig(groupId: Bytes, config: Bytes): Promise<void>;
+  /** Returns the group's MlsGroupJoinConfig, or undefined. */
+  mlsGroupJoinConfig(groupId: Bytes): Promise<Uint8Array | undefined>;
+  /** Deletes the group's MlsGroupJoinConfig. */
+  deleteGroupConfig(groupId: Bytes): Promise<void>;
+
+  /** Stores the group's ratchet tree, replacing any earlier value. */
+  writeTree(groupId: Bytes, tree: Bytes): Promise<void>;
+  /** Returns the group's ratchet tree, or undefined. */
+  tree(groupId: Bytes): Promise<Uint8Array | undefined>;
+  /** Deletes the group's ratchet tree. */
+  deleteTree(groupId: Bytes): Promise<void>;
+
+  /** Stores the group's GroupContext, replacing any earlier value. */
+  writeContext(groupId: Bytes, groupContext: Bytes): Promise<void>;
+  /** Returns the group's GroupContext, or undefined. */
+  groupContext(groupId: Bytes): Promise<Uint8Array | undefined>;
+  /** Deletes the group's GroupContext. */
+  deleteContext(groupId: Bytes): Promise<void>;
+
+  /** Stores the group's interim transcript hash, replacing any earlier value. */
+  writeInterimTranscriptHash(groupId: Bytes, hash: Bytes): Promise<void>;
+  /** Returns the group's interim transcript hash, or undefined. */
+  interimTranscriptHash(groupId: Bytes): Promise<Uint8Array | undefined>;
+  /** Deletes the group's interim transcript hash. */
+  deleteInterimTranscriptHash(groupId: Bytes): Promise<void>;
+
+  /** Stores the group's confirmation tag, replacing any earlier value. */
+  writeConfirmationTag(groupId: Bytes, tag: Bytes): Promise<void>;
+  /** Returns the group's confirmation tag, or undefined. */
+  confirmationTag(groupId: Bytes): Promise<Uint8Array | undefined>;
+  /** Deletes the group's confirmation tag. */
+  deleteConfirmationTag(groupId: Bytes): Promise<void>;
+
+  /** Stores the group's state, replacing any earlier value. */
+  writeGroupState(groupId: Bytes, state: Bytes): Promise<void>;
+  /** Returns the group's state, or undefined. */
+  groupState(groupId: Bytes): Promise<Uint8Array | undefined>;
+  /** Deletes the group's state. */
+  deleteGroupState(groupId: Bytes): Promise<void>;
+
+  /** Stores the group's message secrets, replacing any earlier value. */
+  writeMessageSecrets(groupId: Bytes, secrets: Bytes): Promise<void>;
+  /** Returns the group's message secrets, or undefined. */
+  messageSecrets(groupId: Bytes): Promise<Uint8Array | undefined>;
+  /** Deletes the group's message secrets. */
+  deleteMessageSecrets(groupId: Bytes): Promise<void>;
+
+  /** Stores the group's resumption PSK store, replacing any earlier value. */
+  writeResumptionPskStore(groupId: Bytes, store: Bytes): Promise<void>;
+  /** Returns the group's resumption PSK store, or undefined. */
+  resumptionPskStore(groupId: Bytes): Promise<Uint8Array | undefined>;
+  /** Deletes the group's resumption PSK store. */
+  deleteAllResumptionPskSecrets(groupId: Bytes): Promise<void>;
+
+  /** Stores the group's own leaf index, replacing any earlier value. */
+  writeOwnLeafIndex(groupId: Bytes, index: Bytes): Promise<void>;
+  /** Returns the group's own leaf index, or undefined. */
+  ownLeafIndex(groupId: Bytes): Promise<Uint8Array | undefined>;
+  /** Deletes the group's own leaf index. */
+  deleteOwnLeafIndex(groupId: Bytes): Promise<void>;
+
+  /** Stores the group's epoch secrets, replacing any earlier value. */
+  writeGroupEpochSecrets(groupId: Bytes, secrets: Bytes): Promise<void>;
+  /** Returns the group's epoch secrets, or undefined. */
+  groupEpochSecrets(groupId: Bytes): Promise<Uint8Array | undefined>;
+  /** Deletes the group's epoch secrets. */
+  deleteGroupEpochSecrets(groupId: Bytes): Promise<void>;
+
+  /** Stores the group's application export tree, replacing any earlier value. */
+  writeApplicationExportTree(groupId: Bytes, tree: Bytes): Promise<void>;
+  /** Returns the group's application export tree, or undefined. */
+  applicationExportTree(groupId: Bytes): Promise<Uint8Array | undefined>;
+  /** Deletes the group's application export tree. */
+  deleteApplicationExportTree(groupId: Bytes): Promise<void>;
+
+  /** Appends leafNode to the group's list of own leaf nodes. Order of appends is kept; duplicates are kept. */
+  appendOwnLeafNode(groupId: Bytes, leafNode: Bytes): Promise<void>;
+  /** Returns the group's own leaf nodes in the order they were appended; an empty list when there are none. */
+  ownLeafNodes(groupId: Bytes): Promise<Uint8Array[]>;
+  /** Deletes the group's list of own leaf nodes. */
+  deleteOwnLeafNodes(groupId: Bytes): Promise<void>;
+
+  /** Adds a proposal to the end of the group's proposal queue. Queuing a ref that is already queued replaces its proposal and keeps its place. The proposal and its place are written together. */
+  queueProposal(groupId: Bytes, proposalRef: Bytes, proposal: Bytes): Promise<void>;
+  /** Returns the refs of the group's queued proposals in queue order. */
+  queuedProposalRefs(groupId: Bytes): Promise<Uint8Array[]>;
+  /** Returns the group's queued proposals with their refs, in queue order. */
+  queuedProposals(groupId: Bytes): Promise<[ref: Uint8Array, proposal: Uint8Array][]>;
+  /** Removes one proposal, body and place, from the group's queue. */
+  removeProposal(groupId: Bytes, proposalRef: Bytes): Promise<void>;
+  /** Removes every queued proposal of the group, bodies included. */
+  clearProposalQueue(groupId: Bytes): Promise<void>;
+
+  /** Stores the HPKE key pairs of the group for one epoch and leaf index, replacing the whole earlier list. The epoch is the serialized epoch key. Writing an empty list deletes it. */
+  writeEncryptionEpochKeyPairs(groupId: Bytes, epoch: Bytes, leafIndex: number, keyPairs: Bytes[]): Promise<void>;
+  /** Returns the key pairs of the group for one epoch and leaf index, in the order written; an empty list when none. */
+  encryptionEpochKeyPairs(groupId: Bytes, epoch: Bytes, leafIndex: number): Promise<Uint8Array[]>;
+  /** Deletes the key pairs of the group for one epoch and leaf index. */
+  deleteEncryptionEpochKeyPairs(groupId: Bytes, epoch: Bytes, leafIndex: number): Promise<void>;
+
+  /** Stores the signature key pair of a public key, replacing any earlier value. */
+  writeSignatureKeyPair(publicKey: Bytes, signatureKeyPair: Bytes): Promise<void>;
+  /** Returns the signature key pair of a public key, or undefined. */
+  signatureKeyPair(publicKey: Bytes): Promise<Uint8Array | undefined>;
+  /** Deletes the signature key pair of a public key. */
+  deleteSignatureKeyPair(publicKey: Bytes): Promise<void>;
+
+  /** Stores the HPKE encryption key pair of a public key, replacing any earlier value. */
+  writeEncryptionKeyPair(publicKey: Bytes, keyPair: Bytes): Promise<void>;
+  /** Returns the HPKE encryption key pair of a public key, or undefined. */
+  encryptionKeyPair(publicKey: Bytes): Promise<Uint8Array | undefined>;
+  /** Deletes the HPKE encryption key pair of a public key. */
+  deleteEncryptionKeyPair(publicKey: Bytes): Promise<void>;
+
+  /** Stores the key package (with its private parts) of a hash reference, replacing any earlier value. */
+  writeKeyPackage(hashRef: Bytes, keyPackage: Bytes): Promise<void>;
+  /** Returns the key package (with its private parts) of a hash reference, or undefined. */
+  keyPackage(hashRef: Bytes): Promise<Uint8Array | undefined>;
+  /** Deletes the key package (with its private parts) of a hash reference. */
+  deleteKeyPackage(hashRef: Bytes): Promise<void>;
+
+  /** Stores the PSK bundle of a PSK id, replacing any earlier value. */
+  writePsk(pskId: Bytes, pskBundle: Bytes): Promise<void>;
+  /** Returns the PSK bundle of a PSK id, or undefined. */
+  psk(pskId: Bytes): Promise<Uint8Array | undefined>;
+  /** Deletes the PSK bundle of a PSK id. */
+  deletePsk(pskId: Bytes): Promise<void>;
+}
+
+/** A store or a transaction: the contract, plus deleteGroup and nested transactions. */
+export interface StoreCalls extends StorageProvider {
+  /** Removes every group-scoped record of the group, in every method group, in one atomic step. */
+  deleteGroup(groupId: Bytes): Promise<void>;
+  /**
+   * Runs fn as one transaction and resolves to what fn resolved to. fn gets a
+   * view whose reads see its own writes. When fn resolves, everything written
+   * through tx is committed together (calls fn made without awaiting them
+   * finish first); when fn throws or rejects, nothing is committed and the
+   * transaction rejects with fn's own error. Use tx, not the store, inside fn:
+   * the store's writes wait until the transaction ends, so awaiting one inside
+   * fn never finishes. Called on a transaction, it nests: the inner writes join
+   * the outer transaction when the inner fn succeeds.
+   */
+  transaction<T>(fn: (tx: MlsTransaction) => Promise<T> | T): Promise<T>;
+}
+
+/** A store opened by openStore. */
+export declare class MlsStore implements StoreCalls {
+  private constructor();
+  /** The store's name. */
+  readonly name: string;
+  /** True once close was called. */
+  readonly closed: boolean;
+  /**
+   * Closes the store: calls already made finish first, later calls reject
+   * with code Closed. Closing again does nothing.
+   */
+  close(): Promise<void>;
+  deleteGroup(groupId: Bytes): Promise<void>;
+  transaction<T>(fn: (tx: MlsTransaction) => Promise<T> | T): Promise<T>;
+}
+export interface MlsStore extends StorageProvider {}
+
+/** The view of a store inside store.transaction; it ends when the callback settles. */
+export declare class MlsTransaction implements StoreCalls {
+  private constructor();
+  deleteGroup(groupId: Bytes): Promise<void>;
+  transaction<T>(fn: (tx: MlsTransaction) => Promise<T> | T): Promise<T>;
+}
+export interface MlsTransaction extends StorageProvider {}
+
+/**
+ * Opens (creating it if needed) the store called options.name. The first
+ * call of a page or worker loads the wasm; calls made meanwhile wait for it.
+ * Several stores may be open at once; opening a name twice on one page
+ * shares one store underneath (pass the same durability).
+ */
+export declare function openStore(options: OpenOptions): Promise<MlsStore>;
+
+/**
+ * The contract's 56 methods, in the order of the OpenMLS trait, once the
+ * wasm is loaded (loading it if needed).
+ */
+export declare function contractMethods(options?: Pick<OpenOptions, 'wasm' | 'wasmExec'>): Promise<ReadonlyArray<ContractMethod>>;

@@ -1,0 +1,423 @@
+// mlsidb: the OpenMLS storage contract (StorageProvider v1) for JavaScript,
+// implemented in Go/WebAssembly and persisted in IndexedDB.
+//
+// One wasm instance serves every store of a page or worker. By default the
+// module loads `dist/mlsidb.wasm` and `dist/wasm_exec.js` next to itself
+// (`make wasm` puts them there); pass `wasm` / `wasmExec` to openStore to
+// load them from elsewhere (for example when a bundler moved this file).
+//
+// See mlsidb.d.ts for the API.
+
+/** The stable error codes of MlsStorageError. */
+export const ErrorCode = Object.freeze({
+  InvalidArgument: 'InvalidArgument',
+  QuotaExceeded: 'QuotaExceeded',
+  VersionMismatch: 'VersionMismatch',
+  Closed: 'Closed',
+  Unavailable: 'Unavailable',
+  Blocked: 'Blocked',
+  Internal: 'Internal',
+});
+
+const CODES = new Set(Object.values(ErrorCode));
+
+/** Every rejection of this module is an MlsStorageError (except a transaction
+ * callback's own error, which the transaction rejects with unchanged). */
+export class MlsStorageError extends Error {
+  /**
+   * @param {string} code one of ErrorCode
+   * @param {string} message never contains key or value bytes
+   * @param {ErrorOptions} [options]
+   */
+  constructor(code, message, options) {
+    super(message, options);
+    this.name = 'MlsStorageError';
+    this.code = CODES.has(code) ? code : ErrorCode.Internal;
+  }
+}
+
+const invalid = (msg) => new MlsStorageError(ErrorCode.InvalidArgument, 'mlsidb: invalid argument: ' + msg);
+
+// toError turns what Go rejected with ({code, message}) or a thrown JS
+// value into an MlsStorageError.
+function toError(e) {
+  if (e instanceof MlsStorageError) return e;
+  if (e && typeof e === 'object' && typeof e.code === 'string' && typeof e.message === 'string' && !(e instanceof Error)) {
+    return new MlsStorageError(e.code, e.message);
+  }
+  const msg = e instanceof Error ? `${e.name}: ${e.message}` : 'unknown error';
+  return new MlsStorageError(ErrorCode.Internal, 'mlsidb: internal error: ' + msg, { cause: e });
+}
+
+// ---------------------------------------------------------------------------
+// The wasm runtime: one per realm (page or worker).
+
+/** @type {Promise<Runtime> | null} */
+let runtimePromise = null;
+
+/**
+ * @typedef {object} Runtime
+ * @property {any} api the object Go registered
+ * @property {MlsStorageError | null} dead set once the Go program exited
+ * @property {Set<(e: Error) => void>} pending rejecters of calls in flight
+ */
+
+const defaultWasm = () => new URL('./dist/mlsidb.wasm', import.meta.url);
+const defaultWasmExec = () => new URL('./dist/wasm_exec.js', import.meta.url);
+
+// loadGo returns the Go class of wasm_exec.js. wasm_exec.js is a classic
+// script that defines globalThis.Go (and fs, process, path when missing);
+// it also runs as a module, so it is imported. Go is taken and deleted
+// right away; process and path are deleted too, and put back only while
+// the Go program starts (it reads them once then). fs stays: the Go runtime
+// writes its console output through globalThis.fs.
+// A module is evaluated once per URL, so the class is kept for a retry.
+const goClasses = new Map();
+
+async function loadGo(wasmExec) {
+  if (wasmExec === undefined && typeof globalThis.Go === 'function') {
+    return { Go: globalThis.Go, saved: {} }; // the app loaded wasm_exec.js itself
+  }
+  const url = String(wasmExec ?? defaultWasmExec());
+  if (goClasses.has(url)) return goClasses.get(url);
+  const had = new Set(['Go', 'process', 'path'].filter((k) => k in globalThis));
+  const previousGo = globalThis.Go;
+  try {
+    await import(/* webpackIgnore: true */ /* @vite-ignore */ url);
+  } catch (e) {
+    throw new MlsStorageError(ErrorCode.Unavailable, `mlsidb: cannot load wasm_exec.js from ${url}: ${e?.message ?? e}`, { cause: e });
+  }
+  const Go = globalThis.Go;
+  if (typeof Go !== 'function') {
+    throw new MlsStorageError(ErrorCode.Unavailable, `mlsidb: ${url} did not define Go (is it wasm_exec.js?)`);
+  }
+  if (had.has('Go')) globalThis.Go = previousGo;
+  else delete globalThis.Go;
+  // process and path are put back for the Go program's start-up and
+  // removed after it, so that they never stay behind, even when the start fails.
+  const saved = {};
+  for (const k of ['process', 'path']) {
+    if (!had.has(k)) {
+      saved[k] = globalThis[k];
+      delete globalThis[k];
+    }
+  }
+  const loaded = { Go, saved };
+  goClasses.set(url, loaded);
+  return loaded;
+}
+
+async function instantiate(wasm, imports) {
+  if (wasm instanceof WebAssembly.Module) {
+    return WebAssembly.instantiate(wasm, imports);
+  }
+  let response;
+  try {
+    response = wasm instanceof Response ? wasm : await fetch(wasm);
+  } catch (e) {
+    throw new MlsStorageError(ErrorCode.Unavailable, `mlsidb: cannot fetch the wasm: ${e?.message ?? e}`, { cause: e });
+  }
+  if (!response.ok) {
+    throw new MlsStorageError(ErrorCode.Unavailable, `mlsidb: cannot fetch the wasm: HTTP ${response.status}`);
+  }
+  const type = response.headers.get('Content-Type') || '';
+  if (typeof WebAssembly.instantiateStreaming === 'function' && type.split(';')[0].trim() === 'application/wasm') {
+    return (await WebAssembly.instantiateStreaming(response, imports)).instance;
+  }
+  return (await WebAssembly.instantiate(await response.arrayBuffer(), imports)).instance;
+}
+
+function randomName() {
+  const b = new Uint8Array(12);
+  crypto.getRandomValues(b);
+  return '__mlsidb_' + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+async function startRuntime(wasm, wasmExec) {
+  const { Go, saved } = await loadGo(wasmExec);
+  const go = new Go();
+  const prop = randomName();
+  go.argv = ['mlsidb.wasm', prop];
+  go.env = {};
+  let instance;
+  try {
+    instance = await instantiate(wasm ?? defaultWasm(), go.importObject);
+  } catch (e) {
+    throw e instanceof MlsStorageError ? e
+      : new MlsStorageError(ErrorCode.Unavailable, `mlsidb: cannot instantiate the wasm: ${e?.message ?? e}`, { cause: e });
+  }
+  /** @type {Runtime} */
+  const rt = { api: null, dead: null, pending: new Set() };
+  Object.assign(globalThis, saved);
+  let exited;
+  try {
+    exited = go.run(instance); // runs main until it waits for calls
+  } finally {
+    for (const k of Object.keys(saved)) delete globalThis[k];
+  }
+  const api = globalThis[prop];
+  delete globalThis[prop];
+  const die = (why) => {
+    rt.dead = new MlsStorageError(ErrorCode.Internal, 'mlsidb: the wasm instance stopped: ' + why);
+    for (const reject of rt.pending) reject(rt.dead);
+    rt.pending.clear();
+  };
+  exited.then(() => die('the Go program exited'), (e) => die(String(e?.message ?? e)));
+  if (!api || typeof api.call !== 'function') {
+    throw new MlsStorageError(ErrorCode.Unavailable, 'mlsidb: the wasm did not register its API (is it mlsidb.wasm?)');
+  }
+  rt.api = api;
+  installMethods(api.methods);
+  return rt;
+}
+
+function runtime(wasm, wasmExec) {
+  if (!runtimePromise) {
+    runtimePromise = startRuntime(wasm, wasmExec);
+    // A failed load may be retried (say, with another URL).
+    runtimePromise.catch(() => { runtimePromise = null; });
+  }
+  return runtimePromise;
+}
+
+// goCall calls a function of the Go API and returns a Promise that settles
+// with it, or rejects when the wasm instance stops first.
+function goCall(rt, fn, ...args) {
+  if (rt.dead) return Promise.reject(rt.dead);
+  return new Promise((resolve, reject) => {
+    const fail = (e) => { rt.pending.delete(fail); reject(toError(e)); };
+    rt.pending.add(fail);
+    let p;
+    try {
+      p = rt.api[fn](...args);
+    } catch (e) {
+      fail(e);
+      return;
+    }
+    p.then((v) => { rt.pending.delete(fail); resolve(v); }, fail);
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Argument checks (Go checks again; these give the message first and copy
+// ArrayBuffers into Uint8Arrays).
+
+const TAG = Object.prototype.toString;
+
+function describe(v) {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'object') return v.constructor?.name || 'object';
+  return typeof v;
+}
+
+function asBytes(v) {
+  if (v instanceof Uint8Array) return v;
+  if (v instanceof ArrayBuffer) return new Uint8Array(v);
+  const tag = TAG.call(v);
+  if (tag === '[object Uint8Array]' || tag === '[object ArrayBuffer]') return new Uint8Array(v); // another realm's
+  return undefined;
+}
+
+function checkArgs(m, args) {
+  if (args.length !== m.args.length) {
+    throw invalid(`${m.name}: want ${m.args.length} argument${m.args.length === 1 ? '' : 's'}, got ${args.length}`);
+  }
+  const out = new Array(args.length);
+  for (let i = 0; i < args.length; i++) {
+    const v = args[i];
+    const pos = `${m.name}: argument ${i + 1}`;
+    switch (m.args[i]) {
+      case 'bytes': {
+        const b = asBytes(v);
+        if (!b) throw invalid(`${pos} must be a Uint8Array or ArrayBuffer, got ${describe(v)}`);
+        out[i] = b;
+        break;
+      }
+      case 'u32':
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+          throw invalid(`${pos} (leaf index) must be an integer from 0 to 4294967295` +
+            (typeof v === 'number' ? '' : `, got ${describe(v)}`));
+        }
+        out[i] = v;
+        break;
+      case 'bytesList': {
+        if (!Array.isArray(v)) throw invalid(`${pos} must be an array of Uint8Array, got ${describe(v)}`);
+        out[i] = v.map((x, j) => {
+          const b = asBytes(x);
+          if (!b) throw invalid(`${pos} item ${j} must be a Uint8Array or ArrayBuffer, got ${describe(x)}`);
+          return b;
+        });
+        break;
+      }
+      default:
+        throw new MlsStorageError(ErrorCode.Internal, `mlsidb: ${m.name}: unknown argument kind`);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Stores and transactions.
+
+const RT = Symbol('runtime');
+const HANDLE = Symbol('handle');
+const ENDED = Symbol('ended');
+const INFLIGHT = Symbol('inflight');
+
+function track(owner, p) {
+  owner[INFLIGHT].add(p);
+  const done = () => owner[INFLIGHT].delete(p);
+  p.then(done, done);
+  return p;
+}
+
+function endedError(owner) {
+  return new MlsStorageError(ErrorCode.Closed, owner instanceof MlsTransaction
+    ? 'mlsidb: store closed: the transaction has ended'
+    : 'mlsidb: store closed: the store was closed');
+}
+
+/** The calls a store and a transaction share: the contract methods (added
+ * from the wasm's method table), deleteGroup and transaction. */
+class Calls {
+  constructor(rt, handle) {
+    this[RT] = rt;
+    this[HANDLE] = handle;
+    this[ENDED] = false;
+    this[INFLIGHT] = new Set();
+  }
+
+  /**
+   * Runs fn as one transaction: fn's writes through tx are committed
+   * together when fn's Promise resolves and rolled back when it rejects.
+   * @template T
+   * @param {(tx: MlsTransaction) => Promise<T> | T} fn
+   * @returns {Promise<T>}
+   */
+  transaction(fn) {
+    if (typeof fn !== 'function') {
+      return Promise.reject(invalid('transaction: argument 1 must be a function'));
+    }
+    if (this[ENDED]) return Promise.reject(endedError(this));
+    return track(this, runTransaction(this, fn));
+  }
+}
+
+async function runTransaction(owner, fn) {
+  const rt = owner[RT];
+  const handle = await goCall(rt, 'begin', owner[HANDLE]);
+  const tx = new MlsTransaction(rt, handle);
+  let result;
+  let failed = false;
+  let error;
+  try {
+    result = await fn(tx);
+  } catch (e) {
+    failed = true;
+    error = e;
+  }
+  // Calls the callback made but did not await finish first.
+  while (tx[INFLIGHT].size) await Promise.allSettled([...tx[INFLIGHT]]);
+  tx[ENDED] = true;
+  try {
+    await goCall(rt, 'end', handle, !failed);
+  } catch (e) {
+    if (!failed) throw e;
+  }
+  if (failed) throw error;
+  return result;
+}
+
+function installMethods(methods) {
+  for (const m of methods) {
+    const spec = Object.freeze({ ...m, args: Object.freeze([...m.args]) });
+    Object.defineProperty(Calls.prototype, spec.name, {
+      configurable: true,
+      writable: true,
+      value: function (...args) {
+        if (this[ENDED]) return Promise.reject(endedError(this));
+        let checked;
+        try {
+          checked = checkArgs(spec, args);
+        } catch (e) {
+          return Promise.reject(e);
+        }
+        return track(this, goCall(this[RT], 'call', this[HANDLE], spec.name, ...checked));
+      },
+    });
+  }
+  methodTable = Object.freeze(methods.filter((m) => m.openmls).map((m) => Object.freeze({
+    name: m.name, go: m.go, openmls: m.openmls, group: m.group,
+    args: Object.freeze([...m.args]), result: m.result,
+  })));
+}
+
+/** @type {ReadonlyArray<object> | null} */
+let methodTable = null;
+
+/** A store opened by openStore. */
+export class MlsStore extends Calls {
+  /** @param {Runtime} rt @param {number} handle @param {string} name */
+  constructor(rt, handle, name) {
+    super(rt, handle);
+    /** The store's name (its IndexedDB database). */
+    this.name = name;
+  }
+
+  /** True once close was called. */
+  get closed() { return this[ENDED]; }
+
+  /**
+   * Closes the store: later calls reject with code Closed. Calls already
+   * made finish first. Closing again does nothing.
+   * @returns {Promise<void>}
+   */
+  async close() {
+    if (this[ENDED]) return;
+    this[ENDED] = true;
+    while (this[INFLIGHT].size) await Promise.allSettled([...this[INFLIGHT]]);
+    await goCall(this[RT], 'close', this[HANDLE]);
+  }
+}
+
+/** The view of a store inside store.transaction: its reads see its own
+ * writes; it ends when the callback settles. */
+export class MlsTransaction extends Calls {}
+
+/**
+ * Opens (creating it if needed) the store called name.
+ * @param {{name: string, wasm?: string | URL | Response | WebAssembly.Module,
+ *   wasmExec?: string | URL, durability?: 'default' | 'strict' | 'relaxed'}} options
+ * @returns {Promise<MlsStore>}
+ */
+export async function openStore(options) {
+  if (!options || typeof options !== 'object') throw invalid('openStore: options must be an object');
+  const { name, wasm, wasmExec, durability } = options;
+  if (typeof name !== 'string' || name === '') throw invalid('openStore: name must be a non-empty string');
+  if (durability !== undefined && !['default', 'strict', 'relaxed'].includes(durability)) {
+    throw invalid('openStore: durability must be "default", "strict" or "relaxed"');
+  }
+  if (wasm !== undefined && !(typeof wasm === 'string' || wasm instanceof URL || wasm instanceof Response ||
+      wasm instanceof WebAssembly.Module)) {
+    throw invalid('openStore: wasm must be a URL, a string, a Response or a WebAssembly.Module');
+  }
+  if (wasmExec !== undefined && !(typeof wasmExec === 'string' || wasmExec instanceof URL)) {
+    throw invalid('openStore: wasmExec must be a URL or a string');
+  }
+  const rt = await runtime(wasm, wasmExec);
+  const handle = await goCall(rt, 'open', name, durability ?? 'default');
+  return new MlsStore(rt, handle, name);
+}
+
+/**
+ * Resolves to the contract's method table (56 entries, in the order of the
+ * OpenMLS trait) once the wasm is loaded: each entry has the JS name, the
+ * Go and OpenMLS names, the method group, the argument kinds and the result
+ * kind. Loads the wasm if no openStore did yet.
+ * @param {{wasm?: string | URL | Response | WebAssembly.Module, wasmExec?: string | URL}} [options]
+ */
+export async function contractMethods(options = {}) {
+  await runtime(options.wasm, options.wasmExec);
+  return methodTable;
+}
