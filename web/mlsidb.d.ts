@@ -59,8 +59,13 @@ export interface OpenOptions {
    * already loaded one (globalThis.Go), which is then used.
    */
   wasmExec?: string | URL;
-  /** IndexedDB transaction durability of writes. Default: 'default'. */
-  durability?: 'default' | 'strict' | 'relaxed';
+  /**
+   * IndexedDB durability of writes: 'strict' (the default: a write resolves
+   * once the browser has flushed it to disk, which MLS state needs, since a
+   * lost epoch secret cannot be recovered), 'relaxed' (faster; a crash may
+   * lose writes reported as done) or 'default' (the browser's choice).
+   */
+  durability?: 'strict' | 'relaxed' | 'default';
 }
 
 /** One entry of the contract's method table. */

@@ -388,15 +388,15 @@ export class MlsTransaction extends Calls {}
 /**
  * Opens (creating it if needed) the store called name.
  * @param {{name: string, wasm?: string | URL | Response | WebAssembly.Module,
- *   wasmExec?: string | URL, durability?: 'default' | 'strict' | 'relaxed'}} options
+ *   wasmExec?: string | URL, durability?: 'strict' | 'relaxed' | 'default'}} options
  * @returns {Promise<MlsStore>}
  */
 export async function openStore(options) {
   if (!options || typeof options !== 'object') throw invalid('openStore: options must be an object');
   const { name, wasm, wasmExec, durability } = options;
   if (typeof name !== 'string' || name === '') throw invalid('openStore: name must be a non-empty string');
-  if (durability !== undefined && !['default', 'strict', 'relaxed'].includes(durability)) {
-    throw invalid('openStore: durability must be "default", "strict" or "relaxed"');
+  if (durability !== undefined && !['strict', 'relaxed', 'default'].includes(durability)) {
+    throw invalid('openStore: durability must be "strict", "relaxed" or "default"');
   }
   if (wasm !== undefined && !(typeof wasm === 'string' || wasm instanceof URL || wasm instanceof Response ||
       wasm instanceof WebAssembly.Module)) {
@@ -406,7 +406,7 @@ export async function openStore(options) {
     throw invalid('openStore: wasmExec must be a URL or a string');
   }
   const rt = await runtime(wasm, wasmExec);
-  const handle = await goCall(rt, 'open', name, durability ?? 'default');
+  const handle = await goCall(rt, 'open', name, durability ?? 'strict');
   return new MlsStore(rt, handle, name);
 }
 

@@ -6,11 +6,21 @@ import (
 	"context"
 
 	"github.com/mlsidb/mlsidb"
-	"github.com/mlsidb/mlsidb/memstore"
+	"github.com/mlsidb/mlsidb/idbstore"
 )
 
-// openBackend opens the backend of the store called name.
-// TEMPORARY: memstore until idbstore lands.
+// openBackend opens the IndexedDB database of the store called name.
+// durability is "strict" (also for ""), "relaxed" or "default" (the
+// browser's choice).
 func openBackend(ctx context.Context, name, durability string) (mlsidb.Backend, error) {
-	return memstore.New(), nil
+	opts := idbstore.Options{}
+	switch durability {
+	case "relaxed":
+		opts.Durability = idbstore.DurabilityRelaxed
+	case "default":
+		opts.Durability = idbstore.DurabilityBrowserDefault
+	default:
+		opts.Durability = idbstore.DurabilityStrict
+	}
+	return idbstore.Open(ctx, name, opts)
 }

@@ -6,11 +6,11 @@ import (
 	"context"
 	"errors"
 	"math"
-	"runtime"
 	"strconv"
 	"syscall/js"
 
 	"github.com/mlsidb/mlsidb"
+	"github.com/mlsidb/mlsidb/jsbridge"
 )
 
 var (
@@ -58,8 +58,8 @@ func rejected(err error) js.Value {
 	return promiseCtor.Call("reject", errorObject(err))
 }
 
-// panicError is a recovered panic. Its message names the runtime error,
-// if any, and nothing of the panic's value otherwise.
+// panicError is a recovered panic, described by jsbridge.NewPanicError
+// (an error's or a string's text, only the type of any other value).
 type panicError struct{ msg string }
 
 func (e *panicError) Error() string { return "mlsidb: internal error: " + e.msg }
@@ -68,11 +68,7 @@ func (e *panicError) Error() string { return "mlsidb: internal error: " + e.msg 
 func safely(f func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			msg := "panic"
-			if re, ok := r.(runtime.Error); ok {
-				msg = "panic: " + re.Error()
-			}
-			err = &panicError{msg: msg}
+			err = &panicError{msg: jsbridge.NewPanicError(r).Error()}
 		}
 	}()
 	return f()
@@ -99,11 +95,7 @@ func toBytes(v js.Value) ([]byte, bool) {
 }
 
 // fromBytes copies b into a new Uint8Array.
-func fromBytes(b []byte) js.Value {
-	u := uint8ArrayCtor.New(len(b))
-	js.CopyBytesToJS(u, b)
-	return u
-}
+func fromBytes(b []byte) js.Value { return jsbridge.BytesToJS(b) }
 
 func typeName(v js.Value) string {
 	switch v.Type() {

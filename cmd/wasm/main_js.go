@@ -155,7 +155,10 @@ func (a *api) open(_ js.Value, args []js.Value) any {
 		return rejected(badArg(op, "durability must be a string"))
 	}
 	if !validDurability(durability) {
-		return rejected(badArg(op, `durability must be "default", "strict" or "relaxed"`))
+		return rejected(badArg(op, `durability must be "strict", "relaxed" or "default"`))
+	}
+	if durability == "" {
+		durability = "strict"
 	}
 	return promise(func() (any, error) {
 		a.openMu.Lock()
