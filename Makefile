@@ -5,7 +5,7 @@ export GOFLAGS ?= -buildvcs=false
 
 .PHONY: test test-native test-wasm vet vet-native vet-wasm bench-mem bench-go
 
-test: vet test-native test-wasm
+test: vet test-native test-wasm test-e2e
 
 vet: vet-native vet-wasm
 
@@ -30,3 +30,18 @@ bench-mem:
 # Benchmarks of the IndexedDB backend in headless Chromium.
 bench-go:
 	./scripts/test-wasm.sh -run '^$$' -bench . -benchmem
+
+.PHONY: wasm demo test-e2e
+
+# mlsidb.wasm and the matching wasm_exec.js, into web/dist/ (gitignored).
+wasm:
+	GO=$(GO) ./scripts/build-wasm.sh
+
+# JS end to end in headless Chromium (installs chromium and npm packages when missing).
+test-e2e:
+	GO=$(GO) ./scripts/test-e2e.sh
+
+# Builds everything and serves the demo messenger: make demo PORT=9000.
+PORT ?= 8080
+demo:
+	GO=$(GO) PORT=$(PORT) ./scripts/demo.sh

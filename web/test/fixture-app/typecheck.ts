@@ -1,0 +1,36 @@
+// Type-checked by the tests with tsc against mlsidb.d.ts, resolved by
+// package name. Lines marked @ts-expect-error must fail to type-check.
+import { openStore, MlsStorageError, ErrorCode, type MlsStore, type ErrorCodeName } from 'mlsidb';
+
+export async function use(): Promise<void> {
+  const store: MlsStore = await openStore({ name: 'typed', durability: 'strict' });
+  const g = new Uint8Array([1, 2, 3]);
+  await store.writeTree(g, new Uint8Array(4));
+  await store.writeTree(g, new ArrayBuffer(4));
+  const tree: Uint8Array | undefined = await store.tree(g);
+  const pairs: Uint8Array[] = await store.encryptionEpochKeyPairs(g, g, 7);
+  const queued: [Uint8Array, Uint8Array][] = await store.queuedProposals(g);
+  const n: number = await store.transaction(async (tx) => {
+    await tx.writeEncryptionEpochKeyPairs(g, g, 0, [g]);
+    await tx.deleteGroup(g);
+    return 1;
+  });
+  try {
+    await store.close();
+  } catch (e) {
+    if (e instanceof MlsStorageError) {
+      const code: ErrorCodeName = e.code;
+      console.log(code === ErrorCode.Closed, tree, pairs, queued, n);
+    }
+  }
+  // @ts-expect-error strings are not bytes
+  await store.writeTree('group', g);
+  // @ts-expect-error the leaf index is a number
+  await store.encryptionEpochKeyPairs(g, g, '7');
+  // @ts-expect-error wrong argument count
+  await store.tree();
+  // @ts-expect-error no such method
+  await store.writeTreee(g, g);
+  // @ts-expect-error unknown durability
+  await openStore({ name: 'x', durability: 'fast' });
+}
