@@ -68,7 +68,9 @@ var groupBenches = map[mlsidb.MethodGroup]groupBench{
 		func(p *mlsidb.Provider) func(context.Context, []byte) ([]byte, error) { return p.Tree }),
 	mlsidb.MethodGroupContext: value(256, func(p *mlsidb.Provider) func(context.Context, []byte, []byte) error { return p.WriteContext },
 		func(p *mlsidb.Provider) func(context.Context, []byte) ([]byte, error) { return p.GroupContext }),
-	mlsidb.MethodGroupInterimTranscriptHash: value(64, func(p *mlsidb.Provider) func(context.Context, []byte, []byte) error { return p.WriteInterimTranscriptHash },
+	mlsidb.MethodGroupInterimTranscriptHash: value(64, func(p *mlsidb.Provider) func(context.Context, []byte, []byte) error {
+		return p.WriteInterimTranscriptHash
+	},
 		func(p *mlsidb.Provider) func(context.Context, []byte) ([]byte, error) { return p.InterimTranscriptHash }),
 	mlsidb.MethodGroupConfirmationTag: value(64, func(p *mlsidb.Provider) func(context.Context, []byte, []byte) error { return p.WriteConfirmationTag },
 		func(p *mlsidb.Provider) func(context.Context, []byte) ([]byte, error) { return p.ConfirmationTag }),
@@ -82,10 +84,14 @@ var groupBenches = map[mlsidb.MethodGroup]groupBench{
 		func(p *mlsidb.Provider) func(context.Context, []byte) ([]byte, error) { return p.OwnLeafIndex }),
 	mlsidb.MethodGroupEpochSecrets: value(512, func(p *mlsidb.Provider) func(context.Context, []byte, []byte) error { return p.WriteGroupEpochSecrets },
 		func(p *mlsidb.Provider) func(context.Context, []byte) ([]byte, error) { return p.GroupEpochSecrets }),
-	mlsidb.MethodGroupApplicationExportTree: value(256, func(p *mlsidb.Provider) func(context.Context, []byte, []byte) error { return p.WriteApplicationExportTree },
+	mlsidb.MethodGroupApplicationExportTree: value(256, func(p *mlsidb.Provider) func(context.Context, []byte, []byte) error {
+		return p.WriteApplicationExportTree
+	},
 		func(p *mlsidb.Provider) func(context.Context, []byte) ([]byte, error) { return p.ApplicationExportTree }),
 	mlsidb.MethodGroupOwnLeafNodes: {
-		write: func(ctx context.Context, p *mlsidb.Provider, i int) error { return p.AppendOwnLeafNode(ctx, idOf(i), fill(256, 2)) },
+		write: func(ctx context.Context, p *mlsidb.Provider, i int) error {
+			return p.AppendOwnLeafNode(ctx, idOf(i), fill(256, 2))
+		},
 		read: func(ctx context.Context, p *mlsidb.Provider) error {
 			_, err := p.OwnLeafNodes(ctx, idOf(0))
 			return err
