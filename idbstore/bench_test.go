@@ -45,12 +45,12 @@ type groupBench struct {
 }
 
 // value builds the bench of a group-scoped single value.
-func value(size int, w func(*mlsidb.Provider) func(context.Context, []byte, []byte) error, r func(*mlsidb.Provider) func(context.Context, []byte) ([]byte, error)) groupBench {
+func value(size int, w func(*mlsidb.Provider, context.Context, []byte, []byte) error, r func(*mlsidb.Provider, context.Context, []byte) ([]byte, error)) groupBench {
 	v := fill(size, 1)
 	return groupBench{
-		write: func(ctx context.Context, p *mlsidb.Provider, i int) error { return w(p)(ctx, idOf(i), v) },
+		write: func(ctx context.Context, p *mlsidb.Provider, i int) error { return w(p, ctx, idOf(i), v) },
 		read: func(ctx context.Context, p *mlsidb.Provider) error {
-			_, err := r(p)(ctx, idOf(0))
+			_, err := r(p, ctx, idOf(0))
 			return err
 		},
 	}
@@ -59,38 +59,26 @@ func value(size int, w func(*mlsidb.Provider) func(context.Context, []byte, []by
 var (
 	epoch     = []byte("42")
 	benchRefs = [][]byte{fill(32, 1), fill(32, 2), fill(32, 3)}
+	leafNode  = fill(256, 2)
+	proposal  = fill(512, 3)
+	keyPairs  = [][]byte{fill(128, 4)}
 )
 
 var groupBenches = map[mlsidb.MethodGroup]groupBench{
-	mlsidb.MethodGroupJoinConfig: value(64, func(p *mlsidb.Provider) func(context.Context, []byte, []byte) error { return p.WriteMlsJoinConfig },
-		func(p *mlsidb.Provider) func(context.Context, []byte) ([]byte, error) { return p.MlsGroupJoinConfig }),
-	mlsidb.MethodGroupTree: value(8<<10, func(p *mlsidb.Provider) func(context.Context, []byte, []byte) error { return p.WriteTree },
-		func(p *mlsidb.Provider) func(context.Context, []byte) ([]byte, error) { return p.Tree }),
-	mlsidb.MethodGroupContext: value(256, func(p *mlsidb.Provider) func(context.Context, []byte, []byte) error { return p.WriteContext },
-		func(p *mlsidb.Provider) func(context.Context, []byte) ([]byte, error) { return p.GroupContext }),
-	mlsidb.MethodGroupInterimTranscriptHash: value(64, func(p *mlsidb.Provider) func(context.Context, []byte, []byte) error {
-		return p.WriteInterimTranscriptHash
-	},
-		func(p *mlsidb.Provider) func(context.Context, []byte) ([]byte, error) { return p.InterimTranscriptHash }),
-	mlsidb.MethodGroupConfirmationTag: value(64, func(p *mlsidb.Provider) func(context.Context, []byte, []byte) error { return p.WriteConfirmationTag },
-		func(p *mlsidb.Provider) func(context.Context, []byte) ([]byte, error) { return p.ConfirmationTag }),
-	mlsidb.MethodGroupGroupState: value(2<<10, func(p *mlsidb.Provider) func(context.Context, []byte, []byte) error { return p.WriteGroupState },
-		func(p *mlsidb.Provider) func(context.Context, []byte) ([]byte, error) { return p.GroupState }),
-	mlsidb.MethodGroupMessageSecrets: value(4<<10, func(p *mlsidb.Provider) func(context.Context, []byte, []byte) error { return p.WriteMessageSecrets },
-		func(p *mlsidb.Provider) func(context.Context, []byte) ([]byte, error) { return p.MessageSecrets }),
-	mlsidb.MethodGroupResumptionPskStore: value(512, func(p *mlsidb.Provider) func(context.Context, []byte, []byte) error { return p.WriteResumptionPskStore },
-		func(p *mlsidb.Provider) func(context.Context, []byte) ([]byte, error) { return p.ResumptionPskStore }),
-	mlsidb.MethodGroupOwnLeafIndex: value(32, func(p *mlsidb.Provider) func(context.Context, []byte, []byte) error { return p.WriteOwnLeafIndex },
-		func(p *mlsidb.Provider) func(context.Context, []byte) ([]byte, error) { return p.OwnLeafIndex }),
-	mlsidb.MethodGroupEpochSecrets: value(512, func(p *mlsidb.Provider) func(context.Context, []byte, []byte) error { return p.WriteGroupEpochSecrets },
-		func(p *mlsidb.Provider) func(context.Context, []byte) ([]byte, error) { return p.GroupEpochSecrets }),
-	mlsidb.MethodGroupApplicationExportTree: value(256, func(p *mlsidb.Provider) func(context.Context, []byte, []byte) error {
-		return p.WriteApplicationExportTree
-	},
-		func(p *mlsidb.Provider) func(context.Context, []byte) ([]byte, error) { return p.ApplicationExportTree }),
+	mlsidb.MethodGroupJoinConfig:            value(64, (*mlsidb.Provider).WriteMlsJoinConfig, (*mlsidb.Provider).MlsGroupJoinConfig),
+	mlsidb.MethodGroupTree:                  value(8<<10, (*mlsidb.Provider).WriteTree, (*mlsidb.Provider).Tree),
+	mlsidb.MethodGroupContext:               value(256, (*mlsidb.Provider).WriteContext, (*mlsidb.Provider).GroupContext),
+	mlsidb.MethodGroupInterimTranscriptHash: value(64, (*mlsidb.Provider).WriteInterimTranscriptHash, (*mlsidb.Provider).InterimTranscriptHash),
+	mlsidb.MethodGroupConfirmationTag:       value(64, (*mlsidb.Provider).WriteConfirmationTag, (*mlsidb.Provider).ConfirmationTag),
+	mlsidb.MethodGroupGroupState:            value(2<<10, (*mlsidb.Provider).WriteGroupState, (*mlsidb.Provider).GroupState),
+	mlsidb.MethodGroupMessageSecrets:        value(4<<10, (*mlsidb.Provider).WriteMessageSecrets, (*mlsidb.Provider).MessageSecrets),
+	mlsidb.MethodGroupResumptionPskStore:    value(512, (*mlsidb.Provider).WriteResumptionPskStore, (*mlsidb.Provider).ResumptionPskStore),
+	mlsidb.MethodGroupOwnLeafIndex:          value(32, (*mlsidb.Provider).WriteOwnLeafIndex, (*mlsidb.Provider).OwnLeafIndex),
+	mlsidb.MethodGroupEpochSecrets:          value(512, (*mlsidb.Provider).WriteGroupEpochSecrets, (*mlsidb.Provider).GroupEpochSecrets),
+	mlsidb.MethodGroupApplicationExportTree: value(256, (*mlsidb.Provider).WriteApplicationExportTree, (*mlsidb.Provider).ApplicationExportTree),
 	mlsidb.MethodGroupOwnLeafNodes: {
 		write: func(ctx context.Context, p *mlsidb.Provider, i int) error {
-			return p.AppendOwnLeafNode(ctx, idOf(i), fill(256, 2))
+			return p.AppendOwnLeafNode(ctx, idOf(i), leafNode)
 		},
 		read: func(ctx context.Context, p *mlsidb.Provider) error {
 			_, err := p.OwnLeafNodes(ctx, idOf(0))
@@ -99,7 +87,7 @@ var groupBenches = map[mlsidb.MethodGroup]groupBench{
 	},
 	mlsidb.MethodGroupProposalQueue: {
 		write: func(ctx context.Context, p *mlsidb.Provider, i int) error {
-			return p.QueueProposal(ctx, idOf(i), benchRefs[0], fill(512, 3))
+			return p.QueueProposal(ctx, idOf(i), benchRefs[0], proposal)
 		},
 		read: func(ctx context.Context, p *mlsidb.Provider) error {
 			_, err := p.QueuedProposals(ctx, idOf(0))
@@ -108,21 +96,17 @@ var groupBenches = map[mlsidb.MethodGroup]groupBench{
 	},
 	mlsidb.MethodGroupEpochKeyPairs: {
 		write: func(ctx context.Context, p *mlsidb.Provider, i int) error {
-			return p.WriteEncryptionEpochKeyPairs(ctx, idOf(i), epoch, 3, [][]byte{fill(128, 4)})
+			return p.WriteEncryptionEpochKeyPairs(ctx, idOf(i), epoch, 3, keyPairs)
 		},
 		read: func(ctx context.Context, p *mlsidb.Provider) error {
 			_, err := p.EncryptionEpochKeyPairs(ctx, idOf(0), epoch, 3)
 			return err
 		},
 	},
-	mlsidb.MethodGroupSignatureKeyPair: value(128, func(p *mlsidb.Provider) func(context.Context, []byte, []byte) error { return p.WriteSignatureKeyPair },
-		func(p *mlsidb.Provider) func(context.Context, []byte) ([]byte, error) { return p.SignatureKeyPair }),
-	mlsidb.MethodGroupEncryptionKeyPair: value(96, func(p *mlsidb.Provider) func(context.Context, []byte, []byte) error { return p.WriteEncryptionKeyPair },
-		func(p *mlsidb.Provider) func(context.Context, []byte) ([]byte, error) { return p.EncryptionKeyPair }),
-	mlsidb.MethodGroupKeyPackage: value(512, func(p *mlsidb.Provider) func(context.Context, []byte, []byte) error { return p.WriteKeyPackage },
-		func(p *mlsidb.Provider) func(context.Context, []byte) ([]byte, error) { return p.KeyPackage }),
-	mlsidb.MethodGroupPsk: value(64, func(p *mlsidb.Provider) func(context.Context, []byte, []byte) error { return p.WritePsk },
-		func(p *mlsidb.Provider) func(context.Context, []byte) ([]byte, error) { return p.Psk }),
+	mlsidb.MethodGroupSignatureKeyPair:  value(128, (*mlsidb.Provider).WriteSignatureKeyPair, (*mlsidb.Provider).SignatureKeyPair),
+	mlsidb.MethodGroupEncryptionKeyPair: value(96, (*mlsidb.Provider).WriteEncryptionKeyPair, (*mlsidb.Provider).EncryptionKeyPair),
+	mlsidb.MethodGroupKeyPackage:        value(512, (*mlsidb.Provider).WriteKeyPackage, (*mlsidb.Provider).KeyPackage),
+	mlsidb.MethodGroupPsk:               value(64, (*mlsidb.Provider).WritePsk, (*mlsidb.Provider).Psk),
 }
 
 // BenchmarkMethodGroup writes and reads each method group through a
@@ -150,7 +134,7 @@ func BenchmarkMethodGroup(b *testing.B) {
 			}
 			if g.Group == mlsidb.MethodGroupProposalQueue { // a queue of three
 				for _, ref := range benchRefs[1:] {
-					if err := p.QueueProposal(ctx, idOf(0), ref, fill(512, 3)); err != nil {
+					if err := p.QueueProposal(ctx, idOf(0), ref, proposal); err != nil {
 						b.Fatal(err)
 					}
 				}
