@@ -42,7 +42,18 @@ func (o *overlay) finish() {
 	o.mu.Unlock()
 }
 
-func (o *overlay) lock(ctx context.Context) (func(), error) { return o.rmw.lock(ctx) }
+// lock serializes the transaction's read-modify-writes. It fails with
+// ErrClosed once the transaction has ended, so a nested Update on a
+// finished view neither runs its function nor succeeds.
+func (o *overlay) lock(ctx context.Context) (func(), error) {
+	o.mu.Lock()
+	done := o.done
+	o.mu.Unlock()
+	if done {
+		return nil, errTxDone
+	}
+	return o.rmw.lock(ctx)
+}
 
 // state returns the store's buffer (nil when untouched) or errTxDone.
 func (o *overlay) state(store string) (*ovStore, error) {
