@@ -510,3 +510,67 @@ func rejection(t *testing.T, p js.Value) js.Value {
 		return js.Value{}
 	}
 }
+
+// TestAwaitTransactionQuota checks how a quota failure arrives: as an
+// abort event whose transaction error is a QuotaExceededError. A real one
+// needs a full disk; a stand-in transaction object fires the same event.
+func TestAwaitTransactionQuota(t *testing.T) {
+	tx := js.Global().Get("Object").New()
+	tx.Set("error", domException("QuotaExceededError", "The quota has been exceeded."))
+	tx.Set("abort", js.Global().Get("Function").New(`throw new DOMException("finished", "InvalidStateError")`))
+	go func() {
+		for tx.Get("onabort").Type() != js.TypeFunction {
+			time.Sleep(time.Millisecond)
+		}
+		tx.Call("onabort", map[string]any{"type": "abort"})
+	}()
+	err := AwaitTransaction(context.Background(), tx)
+	if !errors.Is(err, mlsidb.ErrQuotaExceeded) {
+		t.Fatalf("err = %v, want ErrQuotaExceeded", err)
+	}
+	if !tx.Get("onabort").IsNull() || !tx.Get("oncomplete").IsNull() {
+		t.Fatal("handlers left attached")
+	}
+}
+
+// TestAwaitTransactionCannotAbort: when ctx ends while the transaction is
+// committing (abort throws), the outcome is waited for and reported.
+func TestAwaitTransactionCannotAbort(t *testing.T) {
+	tx := js.Global().Get("Object").New()
+	tx.Set("error", js.Null())
+	tx.Set("abort", js.Global().Get("Function").New(`throw new DOMException("committing", "InvalidStateError")`))
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for tx.Get("oncomplete").Type() != js.TypeFunction {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+		time.Sleep(10 * time.Millisecond)
+		tx.Call("oncomplete", map[string]any{"type": "complete"})
+	}()
+	if err := AwaitTransaction(ctx, tx); err != nil {
+		t.Fatalf("err = %v, want nil: the transaction committed", err)
+	}
+}
+
+func TestNewPromiseWithoutWithResolvers(t *testing.T) {
+	for _, with := range []bool{true, false} {
+		t.Run(fmt.Sprint("withResolvers=", with), func(t *testing.T) {
+			saved := hasWithResolvers
+			hasWithResolvers = with
+			defer func() { hasWithResolvers = saved }()
+			p, resolve, reject := newPromise()
+			resolve.Invoke(5)
+			reject.Invoke(6) // ignored: already resolved
+			v, err := AwaitPromise(context.Background(), p)
+			if err != nil || v.Int() != 5 {
+				t.Fatalf("got %v, %v", v, err)
+			}
+			p, _, reject = newPromise()
+			reject.Invoke(domException("DataError", "bad"))
+			if _, err := AwaitPromise(context.Background(), p); !errors.Is(err, mlsidb.ErrInvalidArgument) {
+				t.Fatalf("reject: err = %v", err)
+			}
+		})
+	}
+}

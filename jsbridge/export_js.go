@@ -21,11 +21,11 @@ type ExportFunc func(ctx context.Context, args []js.Value) (js.Value, error)
 // Export returns a JS function that runs fn and returns a Promise of its
 // result. fn runs in a goroutine of its own, so it may wait on IndexedDB,
 // Promises and channels without blocking the JS event loop (a JS callback
-// that blocks deadlocks a Go wasm program). Each call's context derives
-// from ctx. An error rejects the Promise with an Error carrying a stable
-// `code` (see [Code] and [ErrorToJS]); a panic in fn rejects it with code
-// "Internal" instead of crashing the program. The caller releases the
-// js.Func when it is no longer needed.
+// that blocks deadlocks a Go wasm program). Every call gets ctx. An error
+// rejects the Promise with an Error carrying a stable `code` (see [Code]
+// and [ErrorToJS]); a panic in fn rejects it with code "Internal" instead
+// of crashing the program. The caller releases the js.Func when it is no
+// longer needed.
 func Export(ctx context.Context, fn ExportFunc) js.Func {
 	return js.FuncOf(func(_ js.Value, args []js.Value) any {
 		promise, resolve, reject := newPromise()
