@@ -1,0 +1,108 @@
+// The demo messenger end to end: Bob publishes a key package, Alice creates
+// the group and adds him, they talk, Alice updates her keys, the page
+// reloads and the conversation goes on from IndexedDB. Saves a screenshot.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { launch, openPage, outputDir, startServer } from './harness.js';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function ready(page) {
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+}
+
+/** Clicks (or submits) and waits until the step finished; fails on a failed step. */
+async function doStep(page, action) {
+  const before = Number(await page.evaluate(() => document.body.dataset.steps ?? 0));
+  await action();
+  await page.waitForFunction((n) => Number(document.body.dataset.steps ?? 0) > n, before, { timeout: 30_000 });
+  const status = await page.textContent('#status');
+  assert.doesNotMatch(status, /failed/, status);
+  return status;
+}
+
+const send = (page, who, text) => doStep(page, async () => {
+  await page.fill(`#${who} input`, text);
+  await page.press(`#${who} input`, 'Enter');
+});
+
+const chat = (page, who) => page.$$eval(`#${who} .chat li`, (lis) => lis.map((li) => ({
+  cls: li.className, text: li.firstChild?.textContent ?? '',
+})));
+
+const storage = (page) => page.$$eval('#storage tbody tr', (trs) => Object.fromEntries(trs.map((tr) => {
+  const [, a, b] = [...tr.querySelectorAll('td')].map((td) => td.textContent);
+  const count = (s) => (s === '–' ? 0 : Number(s.split(' · ')[0]));
+  return [tr.dataset.group, { alice: count(a), bob: count(b) }];
+})));
+
+test('the demo messenger: create, add, talk, update keys, reload, talk on', async (t) => {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  try {
+    const page = await openPage(context, server.url + '/demo/');
+    await ready(page);
+    t.diagnostic(await page.textContent('#status'));
+    assert.equal(await page.isDisabled('#create'), true, 'nothing to add before Bob publishes');
+
+    await doStep(page, () => page.click('#publish'));
+    let s = await storage(page);
+    assert.equal(s.key_package.bob, 1, 'Bob keeps his key package');
+    assert.equal(s.encryption_key_pair.bob, 1);
+    assert.equal(s.signature_key_pair.alice, 1);
+    assert.equal(s.signature_key_pair.bob, 1);
+
+    await doStep(page, () => page.click('#create'));
+    s = await storage(page);
+    assert.equal(s.key_package.bob, 0, 'the used key package is gone');
+    assert.equal(s.encryption_key_pair.bob, 0);
+    for (const g of ['tree', 'group_context', 'confirmation_tag', 'interim_transcript_hash', 'group_state',
+      'message_secrets', 'group_epoch_secrets', 'own_leaf_index', 'mls_group_join_config', 'encryption_epoch_key_pairs']) {
+      assert.deepEqual(s[g], { alice: 1, bob: 1 }, g);
+    }
+    assert.match(await page.textContent('#alice .meta'), /epoch 1 · leaf 0 · members: alice, bob/);
+    assert.match(await page.textContent('#bob .meta'), /epoch 1 · leaf 1/);
+
+    await send(page, 'alice', 'Hello Bob, this is MLS over mlsidb.');
+    await send(page, 'bob', 'Hi Alice! My keys are in IndexedDB.');
+    await doStep(page, () => page.click('#update-alice'));
+    assert.match(await page.textContent('#bob .meta'), /epoch 2/);
+    await send(page, 'alice', 'A message in the new epoch.');
+    assert.deepEqual(await page.evaluate(() => window.demo.verifyStored()), { alice: 'same', bob: 'same' });
+
+    await page.reload({ waitUntil: 'load' });
+    await ready(page);
+    assert.match(await page.textContent('#status'), /resumed their group from IndexedDB/);
+    assert.match(await page.textContent('#alice .meta'), /epoch 2/);
+    await send(page, 'bob', 'Sent after the reload, and decrypted.');
+    await send(page, 'alice', 'Still talking.');
+    assert.deepEqual(await page.evaluate(() => window.demo.verifyStored()), { alice: 'same', bob: 'same' });
+
+    const aliceChat = await chat(page, 'alice');
+    const bobChat = await chat(page, 'bob');
+    assert.deepEqual(aliceChat.filter((m) => m.cls === 'theirs').map((m) => m.text),
+      ['Hi Alice! My keys are in IndexedDB.', 'Sent after the reload, and decrypted.']);
+    assert.deepEqual(bobChat.filter((m) => m.cls === 'theirs').map((m) => m.text),
+      ['Hello Bob, this is MLS over mlsidb.', 'A message in the new epoch.', 'Still talking.']);
+    s = await storage(page);
+    assert.deepEqual(s.encryption_epoch_key_pairs, { alice: 1, bob: 1 }, 'old epochs\' key pairs are deleted');
+
+    const file = join(outputDir('demo'), 'demo.png');
+    await page.screenshot({ path: file, fullPage: true });
+    t.diagnostic(`screenshot: ${file}`);
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await context.close();
+  }
+});
