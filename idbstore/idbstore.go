@@ -203,6 +203,28 @@ func openWith(ctx context.Context, name string, opts Options, steps []upgradeSte
 		req.Set(h, handler)
 	}
 
+	// giveUp abandons the request. Events from now on are handled by the
+	// handler itself; one that came before (select chose the timer or ctx
+	// over it) is handled here, so that no connection is left open.
+	giveUp := func() {
+		abandoned.Store(true)
+		for {
+			select {
+			case ev := <-ch:
+				switch ev {
+				case evSuccess:
+					req.Get("result").Call("close")
+					detach()
+					return
+				case evError:
+					detach()
+					return
+				}
+			default:
+				return
+			}
+		}
+	}
 	var blocked <-chan time.Time
 	for {
 		select {
@@ -237,10 +259,10 @@ func openWith(ctx context.Context, name string, opts Options, steps []upgradeSte
 				return b, nil
 			}
 		case <-blocked:
-			abandoned.Store(true)
+			giveUp()
 			return fail(fmt.Errorf("%w: other connections to the database did not close within %v", mlsidb.ErrBlocked, timeout))
 		case <-ctx.Done():
-			abandoned.Store(true)
+			giveUp()
 			return fail(ctx.Err())
 		}
 	}

@@ -393,3 +393,37 @@ func TestBlockedOpen(t *testing.T) {
 		t.Fatalf("version %d, %d stores", version, len(names))
 	}
 }
+
+// TestAbandonedOpensLeaveNoConnection gives up on many opens at random
+// points (a context that ends within a few milliseconds): none may leave a
+// connection open, which would block another connection's upgrade.
+func TestAbandonedOpensLeaveNoConnection(t *testing.T) {
+	name := uniqueName(t)
+	var opened, abandoned int
+	for i := 0; i < 40; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%8)*500*time.Microsecond)
+		b, err := Open(ctx, name, Options{})
+		cancel()
+		switch {
+		case err == nil:
+			opened++
+			b.Close()
+		case errors.Is(err, context.DeadlineExceeded):
+			abandoned++
+		default:
+			t.Fatalf("Open: %v", err)
+		}
+	}
+	t.Logf("%d opens succeeded, %d were abandoned", opened, abandoned)
+	if abandoned == 0 {
+		t.Fatal("no open was abandoned: the test checks nothing")
+	}
+	time.Sleep(100 * time.Millisecond) // let abandoned requests settle
+	ctx, cancel := context.WithTimeout(testCtx(t), 5*time.Second)
+	defer cancel()
+	other, err := rawOpen(ctx, name, SchemaVersion+1, nil)
+	if err != nil {
+		t.Fatalf("another connection's upgrade: %v (a connection was left open)", err)
+	}
+	other.Call("close")
+}
