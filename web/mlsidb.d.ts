@@ -240,7 +240,13 @@ export interface StoreCalls extends StorageProvider {
   transaction<T>(fn: (tx: MlsTransaction) => Promise<T> | T): Promise<T>;
 }
 
-/** A store opened by openStore. */
+/**
+ * A store opened by openStore. Its writes and transactions are serialized
+ * across the pages and workers of the origin with an exclusive Web Lock
+ * named "mlsidb:" + name (navigator.locks), so two tabs can use one store at
+ * once without losing a read-modify-write such as appendOwnLeafNode; reads
+ * take no lock.
+ */
 export declare class MlsStore implements StoreCalls {
   private constructor();
   /** The store's name. */

@@ -260,6 +260,20 @@ function checkArgs(m, args) {
 // ---------------------------------------------------------------------------
 // Stores and transactions.
 
+// Writes of one store are serialized across the pages and workers of an
+// origin with an exclusive Web Lock named after the store: each write call
+// and each transaction holds it while it runs. (Within one wasm instance the
+// provider serializes writes itself; across instances, a read-modify-write
+// such as appendOwnLeafNode could otherwise interleave with another tab's
+// and lose an entry.) Reads take no lock.
+const locks = globalThis.navigator?.locks;
+const lockName = (name) => 'mlsidb:' + name;
+
+function exclusive(owner, fn) {
+  if (!locks || !(owner instanceof MlsStore)) return fn();
+  return locks.request(lockName(owner.name), { mode: 'exclusive' }, fn);
+}
+
 const RT = Symbol('runtime');
 const HANDLE = Symbol('handle');
 const ENDED = Symbol('ended');
@@ -300,7 +314,7 @@ class Calls {
       return Promise.reject(invalid('transaction: argument 1 must be a function'));
     }
     if (this[ENDED]) return Promise.reject(endedError(this));
-    return track(this, runTransaction(this, fn));
+    return track(this, exclusive(this, () => runTransaction(this, fn)));
   }
 }
 
@@ -343,7 +357,8 @@ function installMethods(methods) {
         } catch (e) {
           return Promise.reject(e);
         }
-        return track(this, goCall(this[RT], 'call', this[HANDLE], spec.name, ...checked));
+        const call = () => goCall(this[RT], 'call', this[HANDLE], spec.name, ...checked);
+        return track(this, spec.result === 'none' ? exclusive(this, call) : call());
       },
     });
   }

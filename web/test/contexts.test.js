@@ -136,6 +136,28 @@ describe('where mlsidb.js runs', () => {
         return out;
       });
       const [fromA, fromB] = await Promise.all([readAll(a), readAll(b)]);
+      // Both tabs append to one list at the same time: nothing is lost, and
+      // each tab's appends keep their order.
+      const append = (page, who) => page.evaluate(async (who) => {
+        const enc = (s) => new TextEncoder().encode(s);
+        const jobs = [];
+        for (let i = 0; i < 20; i++) jobs.push(window.st.appendOwnLeafNode(enc('shared'), enc(`${who}${i}`)));
+        jobs.push(window.st.transaction(async (tx) => {
+          await tx.appendOwnLeafNode(enc('shared'), enc(`${who}-tx-1`));
+          await tx.appendOwnLeafNode(enc('shared'), enc(`${who}-tx-2`));
+        }));
+        await Promise.all(jobs);
+      }, who);
+      await Promise.all([append(a, 'A'), append(b, 'B')]);
+      const leaves = await b.evaluate(async () => (await window.st.ownLeafNodes(new TextEncoder().encode('shared')))
+        .map((u) => new TextDecoder().decode(u)));
+      assert.equal(leaves.length, 44, `appends lost across tabs: ${leaves.length} of 44`);
+      for (const who of ['A', 'B']) {
+        const mine = leaves.filter((l) => l.startsWith(who) && !l.includes('-tx-'));
+        assert.deepEqual(mine, Array.from({ length: 20 }, (_, i) => `${who}${i}`));
+        const tx = leaves.filter((l) => l.startsWith(`${who}-tx-`));
+        assert.deepEqual(tx, [`${who}-tx-1`, `${who}-tx-2`]);
+      }
       const want = ['A', 'B'].flatMap((who) => Array.from({ length: 10 }, (_, i) => `state ${who} ${i}|proposal ${who} ${i}`));
       assert.equal(seenByB, 'from A');
       assert.deepEqual(fromA, want);
