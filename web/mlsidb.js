@@ -211,11 +211,15 @@ function describe(v) {
   return typeof v;
 }
 
+// asBytes returns a copy of a Uint8Array (its own range only) or an
+// ArrayBuffer, taken when the call is made: a write may wait for the
+// store's lock, and the caller may reuse its array at once.
 function asBytes(v) {
-  if (v instanceof Uint8Array) return v;
-  if (v instanceof ArrayBuffer) return new Uint8Array(v);
+  if (v instanceof Uint8Array) return v.slice();
+  if (v instanceof ArrayBuffer) return new Uint8Array(v.slice(0));
   const tag = TAG.call(v);
-  if (tag === '[object Uint8Array]' || tag === '[object ArrayBuffer]') return new Uint8Array(v); // another realm's
+  if (tag === '[object Uint8Array]') return new Uint8Array(v); // another realm's: copied
+  if (tag === '[object ArrayBuffer]') return new Uint8Array(new Uint8Array(v));
   return undefined;
 }
 

@@ -56,9 +56,8 @@ describe('the contract through mlsidb.js', () => {
       assert.deepEqual(info.table.map((m) => m.name), declaredMethods());
       assert.equal(new Set(info.table.map((m) => m.group)).size, 18);
       for (const m of info.table) {
-        // The JS name is the OpenMLS name in camelCase, except where the Go
-        // contract renames it (write_context/group_context keep their Go names).
-        assert.equal(m.name[0].toLowerCase() + m.go.slice(1), m.name);
+        // The JS name is the Go name in lowerCamelCase.
+        assert.equal(m.go[0].toLowerCase() + m.go.slice(1), m.name);
         assert.match(m.openmls, /^[a-z_]+$/);
       }
       const byName = Object.fromEntries(info.table.map((m) => [m.name, m]));
@@ -498,6 +497,62 @@ describe('the contract through mlsidb.js', () => {
       assert.equal(r.sharedRead, 'alice tree');
       assert.equal(r.stillOpen, 'alice tree');
       assert.equal(r.closedOne.code, 'Closed');
+    } finally {
+      await close();
+    }
+  });
+
+  test('the Go API checks arguments too, and rejects with {code, message}', async () => {
+    const { page, close } = await freshPage();
+    try {
+      const r = await page.evaluate(async () => {
+        // Load the wasm by hand, as mlsidb.js does, to reach the raw Go API.
+        await import('/dist/wasm_exec.js');
+        const go = new globalThis.Go();
+        go.argv = ['mlsidb.wasm', '__raw_api'];
+        const { instance } = await WebAssembly.instantiateStreaming(fetch('/dist/mlsidb.wasm'), go.importObject);
+        go.run(instance);
+        const api = globalThis.__raw_api;
+        const u8 = new Uint8Array([1, 2, 3]);
+        const secret = new TextEncoder().encode('SECRET');
+        const outcome = async (p) => {
+          try {
+            const v = await p;
+            return { value: v === undefined ? 'undefined' : String(v) };
+          } catch (e) {
+            return { code: e.code, message: e.message, plain: Object.getPrototypeOf(e) === Object.prototype };
+          }
+        };
+        const h = await api.open('raw', undefined);
+        return {
+          methods: api.methods.length,
+          badBytes: await outcome(api.call(h, 'writeTree', 'str', secret)),
+          dataView: await outcome(api.call(h, 'writeTree', u8, new DataView(new ArrayBuffer(2)))),
+          count: await outcome(api.call(h, 'writeTree', u8)),
+          leaf: await outcome(api.call(h, 'writeEncryptionEpochKeyPairs', u8, u8, -1, [secret])),
+          leafFraction: await outcome(api.call(h, 'encryptionEpochKeyPairs', u8, u8, 0.5)),
+          leafBig: await outcome(api.call(h, 'encryptionEpochKeyPairs', u8, u8, 2 ** 32)),
+          listItem: await outcome(api.call(h, 'writeEncryptionEpochKeyPairs', u8, u8, 1, [secret, 'x'])),
+          list: await outcome(api.call(h, 'writeEncryptionEpochKeyPairs', u8, u8, 1, secret)),
+          method: await outcome(api.call(h, 'noSuchMethod', u8)),
+          handle: await outcome(api.call(9999, 'tree', u8)),
+          end: await outcome(api.end(9999, true)),
+          name: await outcome(api.open('', undefined)),
+          durability: await outcome(api.open('x', 'fast')),
+          missing: await outcome(api.call(h, 'tree', u8)),
+          written: await outcome(api.call(h, 'encryptionEpochKeyPairs', u8, u8, 1)),
+        };
+      });
+      assert.equal(r.methods, 57);
+      for (const k of ['badBytes', 'dataView', 'count', 'leaf', 'leafFraction', 'leafBig', 'listItem', 'list', 'method', 'name', 'durability']) {
+        assert.equal(r[k].code, 'InvalidArgument', `${k}: ${JSON.stringify(r[k])}`);
+        assert.equal(r[k].plain, true, k);
+        assert.doesNotMatch(r[k].message, /SECRET|83, 69/, k);
+      }
+      assert.equal(r.handle.code, 'Closed');
+      assert.equal(r.end.code, 'Closed');
+      assert.deepEqual(r.missing, { value: 'undefined' });
+      assert.deepEqual(r.written, { value: '' }, 'nothing was written');
     } finally {
       await close();
     }
