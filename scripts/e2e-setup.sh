@@ -12,6 +12,7 @@ if [ "$need_chromium" = 1 ] && [ -z "${MLSIDB_CHROMIUM:-}" ] && [ ! -x /usr/bin/
 	fi
 fi
 command -v node >/dev/null || { echo "node (>= 20) is needed" >&2; exit 1; }
-if [ ! -d web/node_modules ]; then
+# npm ci when node_modules is missing or older than the lock file.
+if [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
 	(cd web && timeout 600 npm ci --no-audit --no-fund --loglevel=error)
 fi

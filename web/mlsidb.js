@@ -200,7 +200,7 @@ function goCall(rt, fn, ...args) {
 
 // ---------------------------------------------------------------------------
 // Argument checks (Go checks again; these give the message first and copy
-// ArrayBuffers into Uint8Arrays).
+// the bytes at call time).
 
 const TAG = Object.prototype.toString;
 

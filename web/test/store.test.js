@@ -35,6 +35,35 @@ function declaredMethods() {
 }
 
 describe('the contract through mlsidb.js', () => {
+  test('openStore resolves to a usable store (and how long it takes, logged)', async (t) => {
+    const times = [];
+    for (let i = 0; i < 3; i++) {
+      const { page, close } = await freshPage();
+      try {
+        times.push(await page.evaluate(async () => {
+          const t0 = performance.now();
+          const { openStore } = await import('/mlsidb.js');
+          const st = await openStore({ name: 'timing' });
+          const ready = performance.now() - t0;
+          const t1 = performance.now();
+          const again = await openStore({ name: 'timing-2' });
+          const second = performance.now() - t1;
+          const g = new Uint8Array([7]);
+          await st.writeTree(g, new Uint8Array([1, 2]));
+          const works = [(await st.tree(g))?.length, await again.tree(g)];
+          await Promise.all([st.close(), again.close()]);
+          return { ready, second, works };
+        }));
+      } finally {
+        await close();
+      }
+    }
+    for (const { ready, second, works } of times) {
+      t.diagnostic(`fresh page: openStore ready ${ready.toFixed(1)} ms after import (fetch + compile wasm, start Go, open IndexedDB); a second store ${second.toFixed(1)} ms`);
+      assert.deepEqual(works, [2, undefined], 'a store is usable once openStore resolved');
+    }
+  });
+
   test('the method table has the 56 OpenMLS methods, as declared in mlsidb.d.ts', async (t) => {
     const { page, close } = await freshPage();
     try {
@@ -430,6 +459,13 @@ describe('the contract through mlsidb.js', () => {
         out.reopened = new TextDecoder().decode(await again.tree(enc('g')));
         out.otherDurability = await rejection(openStore({ name: 'closing', durability: 'relaxed' }));
         await again.close();
+        out.durabilities = [];
+        for (const durability of ['relaxed', 'default', undefined]) {
+          const st2 = await openStore({ name: 'durability-' + durability, durability });
+          await st2.transaction((tx) => tx.writePsk(enc('id'), enc(String(durability))));
+          out.durabilities.push(new TextDecoder().decode(await st2.psk(enc('id'))));
+          await st2.close();
+        }
         return out;
       });
       for (const k of ['noOptions', 'emptyName', 'numberName', 'badDurability', 'badWasm']) {
@@ -440,6 +476,7 @@ describe('the contract through mlsidb.js', () => {
       for (const k of ['read', 'write', 'tx', 'deleteGroup']) assert.equal(r[k].code, 'Closed', k);
       assert.equal(r.reopened, 't');
       assert.equal(r.otherDurability.code, 'InvalidArgument');
+      assert.deepEqual(r.durabilities, ['relaxed', 'default', 'undefined']);
     } finally {
       await close();
     }
