@@ -224,11 +224,10 @@ func (s *suite) emptyValue(r reporter, c *mgCase) {
 func (s *suite) largeValue(r reporter, c *mgCase) {
 	e := s.newEnv(r)
 	before := e.snap()
-	rnd := rand.New(rand.NewPCG(uint64(c.info.Group), 42))
+	var seed [32]byte
+	seed[0] = byte(c.info.Group)
 	v := make([]byte, 1<<20)
-	for i := range v {
-		v[i] = byte(rnd.Uint32())
-	}
+	_, _ = rand.NewChaCha8(seed).Read(v)
 	k := c.slot([]byte("group-large"), 0)
 	e.must(c.put(e.ctx, e.p, k, v), "write 1 MiB")
 	expect(r, e.ctx, e.p, c, k, [][]byte{v}, "1 MiB value")

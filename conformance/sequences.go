@@ -191,8 +191,9 @@ func SelfUpdate(ctx context.Context, s mlsidb.StorageProvider, g *Group, encPubl
 }
 
 // LoadGroup replays the 13 reads OpenMLS makes when it loads a group and
-// returns what it read. A missing single value is left nil; Epoch and
-// LeafIndex are not stored and are copied from the arguments.
+// returns what it read. A missing single value is left nil. Epoch,
+// LeafIndex and EpochKeyPairs are not among those reads and are left zero;
+// Diff ignores them (check epoch key pairs with EncryptionEpochKeyPairs).
 func LoadGroup(ctx context.Context, s mlsidb.StorageProvider, groupID []byte) (*Group, error) {
 	g := &Group{ID: groupID}
 	var err error
