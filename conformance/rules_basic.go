@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"sync/atomic"
 
 	"github.com/mlsidb/mlsidb"
 )
@@ -364,9 +365,86 @@ func (s *suite) deleteGroupRules(r reporter) {
 	})
 }
 
-// atomicRules: a batch the backend cannot complete changes nothing; an
-// Update and a DeleteGroup either take effect whole or not at all.
+// applyCounter counts the batches a provider hands its backend.
+type applyCounter struct {
+	mlsidb.Backend
+	n atomic.Int32
+}
+
+// Apply implements mlsidb.Backend.
+func (a *applyCounter) Apply(ctx context.Context, ops []mlsidb.Op) error {
+	a.n.Add(1)
+	return a.Backend.Apply(ctx, ops)
+}
+
+// newCountingEnv is newEnv with the backend wrapped in an applyCounter.
+func (s *suite) newCountingEnv(r reporter) (*env, *applyCounter) {
+	r.Helper()
+	var counter *applyCounter
+	inner := s.cfg.newBackend
+	s2 := *s
+	s2.cfg.newBackend = func(r reporter) mlsidb.Backend {
+		b := inner(r)
+		if b == nil {
+			return nil
+		}
+		counter = &applyCounter{Backend: b}
+		return counter
+	}
+	e := s2.newEnv(r)
+	e.s = s
+	return e, counter
+}
+
+// singleCall: every write call of the method group, and every delete,
+// reaches the backend as at most one batch, so it is atomic on its own
+// (a queued proposal's body and place are written together).
+func (s *suite) singleCall(r reporter, c *mgCase) {
+	e, counter := s.newCountingEnv(r)
+	k := c.slot([]byte("group-single-call"), 0)
+	e.must(c.put(e.ctx, e.p, k, val("before")), "write")
+	calls := append([]method(nil), c.methods...)
+	for _, d := range c.dels {
+		calls = append(calls, method{name: d.name, write: true, call: func(ctx context.Context, st mlsidb.Store, k slot, _ []byte) error { return d.call(ctx, st, k) }})
+	}
+	for _, m := range calls {
+		if !m.write {
+			continue
+		}
+		for _, v := range [][]byte{val("first"), val("again")} {
+			counter.n.Store(0)
+			e.must(m.call(e.ctx, e.p, k, v), m.name)
+			if n := counter.n.Load(); n > 1 {
+				r.Errorf("%s handed the backend %d batches, want at most one", m.name, n)
+			}
+		}
+	}
+}
+
+// atomicRules: every call and every Update reaches the backend as one
+// batch; a batch the backend cannot complete changes nothing; an Update
+// and a DeleteGroup either take effect whole or not at all.
 func (s *suite) atomicRules(r reporter) {
+	s.perGroup(r, "single-call", nil, s.singleCall)
+	r.Run("one-batch", func(r reporter) {
+		e, counter := s.newCountingEnv(r)
+		e.mustFill(e.p, GroupID(1), "g")
+		counter.n.Store(0)
+		e.must(e.p.Update(e.ctx, func(tx mlsidb.Store) error {
+			if _, err := s.fill(e.ctx, tx, GroupID(2), "h"); err != nil {
+				return err
+			}
+			return tx.DeleteGroup(e.ctx, GroupID(1))
+		}), "Update")
+		if n := counter.n.Load(); n != 1 {
+			r.Errorf("an Update of many writes handed the backend %d batches, want one", n)
+		}
+		counter.n.Store(0)
+		e.must(e.p.DeleteGroup(e.ctx, GroupID(2)), "DeleteGroup")
+		if n := counter.n.Load(); n != 1 {
+			r.Errorf("DeleteGroup handed the backend %d batches, want one", n)
+		}
+	})
 	r.Run("backend-batch", func(r reporter) {
 		e := s.newEnv(r)
 		before := e.snap()
