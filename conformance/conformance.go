@@ -376,7 +376,7 @@ func noBytes(r reporter, err error, what string, secrets ...[]byte) {
 			continue
 		}
 		probe := s[:min(len(s), 16)]
-		for _, form := range []string{string(probe), hex.EncodeToString(probe), strings.ToUpper(hex.EncodeToString(probe)), fmt.Sprintf("%v", probe[:6])[1:]} {
+		for _, form := range []string{string(probe), hex.EncodeToString(probe), strings.ToUpper(hex.EncodeToString(probe)), strings.Trim(fmt.Sprint(probe[:6]), "[]")} {
 			if strings.Contains(msg, form) {
 				r.Errorf("%s: error text contains key or value bytes: %q", what, msg)
 				return

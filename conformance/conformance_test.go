@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"slices"
 	"sync"
@@ -328,6 +329,20 @@ func brokenBackends() []brokenCase {
 			rules: []string{"isolation/groups/own_leaf_nodes", "isolation/prefix-keys/proposal_queue", "backend/scan"},
 		},
 		{
+			name: "errors-contain-keys",
+			what: "puts the key into its not-found errors",
+			cfg: brokenConfig(func(b *broken) {
+				b.get = func(b *broken, ctx context.Context, store string, key []byte) ([]byte, error) {
+					v, err := b.Backend.Get(ctx, store, key)
+					if errors.Is(err, mlsidb.ErrNotFound) {
+						return nil, fmt.Errorf("%w: key %q", mlsidb.ErrNotFound, key)
+					}
+					return v, err
+				}
+			}),
+			rules: []string{"missing/tree", "missing/psk"},
+		},
+		{
 			name: "one-keyspace-for-all-stores",
 			what: "ignores store names",
 			cfg: brokenConfig(func(b *broken) {
@@ -433,7 +448,8 @@ func TestNoBytes(t *testing.T) {
 		{"bad key KEY-SECRET-xyz", true},
 		{"bad key 4b45592d5345435245542d78797a", true},
 		{"bad key 4B45592D5345435245542D78797A", true},
-		{"bad key [75 69 89 45 83 69]", true},
+		{"bad key [75 69 89 45 83 69 67 82 69 84]", true},
+		{"bad key 75 69 89", false},
 	} {
 		rec := newRecorder()
 		rec.Run("x", func(r reporter) { noBytes(r, errors.New(tc.msg), "test", secret) })
