@@ -140,10 +140,10 @@ func openWith(ctx context.Context, name string, opts Options, steps []upgradeSte
 	}
 	req, err := jsbridge.Call(factory, "open", name, len(steps))
 	if err != nil {
-		if errors.Is(err, mlsidb.ErrClosed) { // InvalidStateError: storage refused
-			err = fmt.Errorf("%w: %w", mlsidb.ErrUnavailable, err)
-		}
-		return fail(err)
+		// A synchronous throw of open() means storage is refused here
+		// (SecurityError in opaque origins, InvalidStateError in some
+		// private modes).
+		return fail(unavailable(err))
 	}
 
 	// The handlers run in JS event dispatch and never block: they hand
@@ -274,13 +274,23 @@ func factoryOf(opts Options) (js.Value, error) {
 	f := opts.Factory
 	if f.IsUndefined() {
 		if err := jsbridge.Catch(func() { f = js.Global().Get("indexedDB") }); err != nil {
-			return js.Value{}, fmt.Errorf("%w: IndexedDB cannot be used here: %w", mlsidb.ErrUnavailable, err)
+			return js.Value{}, unavailable(err)
 		}
 	}
 	if f.Type() != js.TypeObject || f.Get("open").Type() != js.TypeFunction {
 		return js.Value{}, fmt.Errorf("%w: this host has no IndexedDB", mlsidb.ErrUnavailable)
 	}
 	return f, nil
+}
+
+// unavailable returns err, a JS error thrown by IndexedDB, as an error
+// that wraps mlsidb.ErrUnavailable and no other sentinel.
+func unavailable(err error) error {
+	var je *jsbridge.Error
+	if errors.As(err, &je) {
+		return &jsbridge.Error{Name: je.Name, Message: je.Message, Err: mlsidb.ErrUnavailable}
+	}
+	return fmt.Errorf("%w: %v", mlsidb.ErrUnavailable, err)
 }
 
 // runSteps runs the upgrade steps from version old on. It never panics:

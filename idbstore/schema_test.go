@@ -286,14 +286,19 @@ func TestNoIndexedDB(t *testing.T) {
 			}
 		})
 	}
-	t.Run("factory whose open throws SecurityError", func(t *testing.T) {
-		f := js.Global().Get("Object").New()
-		f.Set("open", js.Global().Get("Function").New(`throw new DOMException("denied", "SecurityError")`))
-		_, err := Open(ctx, uniqueName(t), Options{Factory: f})
-		if !errors.Is(err, mlsidb.ErrUnavailable) {
-			t.Fatalf("err = %v, want ErrUnavailable", err)
-		}
-	})
+	for _, name := range []string{"SecurityError", "InvalidStateError", "UnknownError"} {
+		t.Run("factory whose open throws "+name, func(t *testing.T) {
+			f := js.Global().Get("Object").New()
+			f.Set("open", js.Global().Get("Function").New(`throw new DOMException("refused", "`+name+`")`))
+			_, err := Open(ctx, uniqueName(t), Options{Factory: f})
+			if !errors.Is(err, mlsidb.ErrUnavailable) || !strings.Contains(err.Error(), name) {
+				t.Fatalf("err = %v, want ErrUnavailable naming %s", err, name)
+			}
+			if errors.Is(err, mlsidb.ErrClosed) {
+				t.Fatalf("err = %v wraps ErrClosed too", err)
+			}
+		})
+	}
 	t.Run("explicit factory", func(t *testing.T) {
 		b, err := Open(ctx, uniqueName(t), Options{Factory: js.Global().Get("indexedDB")})
 		if err != nil {
