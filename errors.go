@@ -5,8 +5,8 @@ import (
 	"strings"
 )
 
-// Sentinel errors. Every error returned by a [Provider] wraps exactly one of
-// them; check with [errors.Is].
+// Sentinel errors. Every error returned by a [Provider] wraps one of them,
+// or a context error; check with [errors.Is].
 var (
 	// ErrNotFound reports that a single value is not stored. Lists never
 	// report it: a missing list is an empty list.
@@ -66,7 +66,7 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
 
-// invalidf returns an error wrapping ErrInvalidArgument with a fixed
+// invalid returns an error wrapping ErrInvalidArgument with a fixed
 // description. The description must never contain key or value bytes.
 func invalid(what string) error {
 	return &detailError{sentinel: ErrInvalidArgument, detail: what}
@@ -81,7 +81,8 @@ type detailError struct {
 func (e *detailError) Error() string { return e.sentinel.Error() + ": " + e.detail }
 func (e *detailError) Unwrap() error { return e.sentinel }
 
-// Errorf-free helper for version mismatches.
+// versionMismatch returns an error wrapping ErrVersionMismatch with a fixed
+// description (versions are numbers, never stored bytes).
 func versionMismatch(what string) error {
 	return &detailError{sentinel: ErrVersionMismatch, detail: what}
 }

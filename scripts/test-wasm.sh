@@ -64,7 +64,7 @@ env -i \
 	GOCACHE="$(go env GOCACHE)" \
 	GOMODCACHE="$(go env GOMODCACHE)" \
 	GOOS=js GOARCH=wasm \
-	go test -timeout 10m -p 1 "$@" "${pkgs[@]}" 2>&1 |
+	go test -count=1 -timeout 10m -p 1 "$@" "${pkgs[@]}" 2>&1 |
 	grep --line-buffered -v 'could not unmarshal event: unknown IPAddressSpace value'
 status=${PIPESTATUS[0]}
 exit "$status"
