@@ -195,8 +195,10 @@ func TestCallCatchesSynchronousThrows(t *testing.T) {
 
 func TestErrorToJS(t *testing.T) {
 	e := ErrorToJS(fmt.Errorf("idbstore: %w", mlsidb.ErrQuotaExceeded))
-	if !e.InstanceOf(js.Global().Get("Error")) {
-		t.Fatal("not an Error")
+	// A plain object, not an Error: that is what web/mlsidb.js reads as a
+	// rejection from Go.
+	if proto := js.Global().Get("Object").Call("getPrototypeOf", e); !proto.Equal(js.Global().Get("Object").Get("prototype")) {
+		t.Fatal("not a plain object")
 	}
 	if got := e.Get("code").String(); got != CodeQuotaExceeded {
 		t.Fatalf("code = %q", got)
@@ -440,53 +442,140 @@ func TestAwaitPromise(t *testing.T) {
 	}
 }
 
-func TestExport(t *testing.T) {
-	ctx := context.Background()
+// settle waits for the Promise p and returns its value, or its rejection
+// reason (a {code, message} object) as code and message.
+func settle(t *testing.T, p js.Value) (v js.Value, code, message string) {
+	t.Helper()
+	if !p.InstanceOf(js.Global().Get("Promise")) {
+		t.Fatalf("got %v, want a Promise", p.Type())
+	}
+	v, err := AwaitPromise(context.Background(), p)
+	if err == nil {
+		return v, "", ""
+	}
+	reason := rejection(t, p)
+	if reason.Type() != js.TypeObject || reason.Get("code").Type() != js.TypeString || reason.Get("message").Type() != js.TypeString {
+		t.Fatalf("rejected with %v, want {code, message}", err)
+	}
+	return js.Undefined(), reason.Get("code").String(), reason.Get("message").String()
+}
+
+func TestPromise(t *testing.T) {
 	tests := []struct {
 		name     string
-		fn       ExportFunc
-		want     int
+		work     func() (any, error)
+		check    func(js.Value) bool
 		wantCode string
+		wantMsg  string
 	}{
-		{"resolves", func(_ context.Context, args []js.Value) (js.Value, error) {
+		{"resolves", func() (any, error) {
 			time.Sleep(time.Millisecond) // may block: it runs in its own goroutine
-			return js.ValueOf(args[0].Int() + 1), nil
-		}, 42, ""},
-		{"rejects with code", func(context.Context, []js.Value) (js.Value, error) {
-			return js.Value{}, fmt.Errorf("x: %w", mlsidb.ErrNotFound)
-		}, 0, CodeNotFound},
-		{"Go panic rejects", func(context.Context, []js.Value) (js.Value, error) {
+			return 42, nil
+		}, func(v js.Value) bool { return v.Type() == js.TypeNumber && v.Int() == 42 }, "", ""},
+		{"nil is undefined", func() (any, error) { return nil, nil },
+			js.Value.IsUndefined, "", ""},
+		{"a js.Value as it is", func() (any, error) { return BytesToJS([]byte{7}), nil },
+			func(v js.Value) bool { b, err := BytesFromJS(v); return err == nil && bytes.Equal(b, []byte{7}) }, "", ""},
+		{"error rejects with code", func() (any, error) {
+			return nil, fmt.Errorf("x: %w", mlsidb.ErrClosed)
+		}, nil, CodeClosed, "x: store closed"},
+		{"value and error reject", func() (any, error) {
+			return 1, mlsidb.ErrBlocked
+		}, nil, CodeBlocked, "storage blocked"},
+		{"Go panic rejects", func() (any, error) {
 			var m map[string]int
 			m["x"] = 1
-			return js.Value{}, nil
-		}, 0, CodeInternal},
-		{"JS exception panic rejects", func(context.Context, []js.Value) (js.Value, error) {
+			return nil, nil
+		}, nil, CodeInternal, "mlsidb: internal error: panic: assignment to entry in nil map"},
+		{"JS exception panic rejects", func() (any, error) {
 			js.Global().Get("IDBKeyRange").Call("bound", 2, 1)
-			return js.Value{}, nil
-		}, 0, CodeInternal},
+			return nil, nil
+		}, nil, CodeInternal, ""},
+		{"unconvertible value rejects", func() (any, error) {
+			return make(chan int), nil
+		}, nil, CodeInternal, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := Export(ctx, tt.fn)
-			defer f.Release()
-			p := f.Invoke(41)
-			if !p.InstanceOf(js.Global().Get("Promise")) {
-				t.Fatal("did not return a Promise")
+			v, code, msg := settle(t, Promise(tt.work))
+			if code != tt.wantCode {
+				t.Fatalf("code = %q (%s), want %q", code, msg, tt.wantCode)
 			}
-			v, err := AwaitPromise(ctx, p)
-			if tt.wantCode == "" {
-				if err != nil || v.Int() != tt.want {
-					t.Fatalf("got %v, %v", v, err)
-				}
-				return
+			if tt.wantMsg != "" && msg != tt.wantMsg {
+				t.Fatalf("message = %q, want %q", msg, tt.wantMsg)
 			}
-			if err == nil {
-				t.Fatal("resolved, want a rejection")
+			if tt.check != nil && !tt.check(v) {
+				t.Fatalf("resolved to %v", v)
 			}
-			// The rejection reason is a JS Error with a code.
-			reason := rejection(t, p)
-			if got := reason.Get("code").String(); got != tt.wantCode {
-				t.Fatalf("code = %q, want %q (%v)", got, tt.wantCode, err)
+		})
+	}
+}
+
+func TestRejected(t *testing.T) {
+	_, code, msg := settle(t, Rejected(fmt.Errorf("open: %w", mlsidb.ErrInvalidArgument)))
+	if code != CodeInvalidArgument || msg != "open: invalid argument" {
+		t.Fatalf("rejected with %q %q", code, msg)
+	}
+}
+
+func TestExport(t *testing.T) {
+	// prepare copies the bytes while the JS call runs; work reads only the
+	// copy.
+	var prepared bool
+	f := Export(func(args []js.Value) (func() (any, error), error) {
+		prepared = true
+		if len(args) != 1 {
+			return nil, fmt.Errorf("want 1 argument: %w", mlsidb.ErrInvalidArgument)
+		}
+		b, err := BytesFromJS(args[0])
+		if err != nil {
+			return nil, err
+		}
+		if len(b) == 0 {
+			panic("empty")
+		}
+		return func() (any, error) {
+			time.Sleep(time.Millisecond)
+			if b[0] == 0 {
+				return nil, fmt.Errorf("zero: %w", mlsidb.ErrVersionMismatch)
+			}
+			return BytesToJS(b), nil
+		}, nil
+	})
+	defer f.Release()
+
+	u8 := BytesToJS([]byte{1, 2, 3})
+	p := f.Invoke(u8)
+	if !prepared {
+		t.Fatal("prepare did not run during the call")
+	}
+	u8.SetIndex(0, 9) // the caller reuses its array at once
+	v, code, msg := settle(t, p)
+	if code != "" {
+		t.Fatalf("rejected: %s %s", code, msg)
+	}
+	if got, _ := BytesFromJS(v); !bytes.Equal(got, []byte{1, 2, 3}) {
+		t.Fatalf("work saw %v, want the bytes at call time [1 2 3]", got)
+	}
+
+	tests := []struct {
+		name     string
+		args     []any
+		wantCode string
+		wantMsg  string
+	}{
+		{"prepare error", nil, CodeInvalidArgument, "want 1 argument: invalid argument"},
+		{"prepare panic", []any{BytesToJS(nil)}, CodeInternal, "mlsidb: internal error: panic: empty"},
+		{"work error", []any{BytesToJS([]byte{0})}, CodeVersionMismatch, "zero: version mismatch"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, code, msg := settle(t, f.Invoke(tt.args...))
+			if code != tt.wantCode {
+				t.Fatalf("code = %q (%s), want %q", code, msg, tt.wantCode)
+			}
+			if tt.wantMsg != "" && msg != tt.wantMsg {
+				t.Fatalf("message = %q, want %q", msg, tt.wantMsg)
 			}
 		})
 	}

@@ -1,7 +1,6 @@
 package jsbridge
 
 import (
-	"context"
 	"errors"
 	"fmt"
 
@@ -83,38 +82,39 @@ var sentinels = map[string]error{
 func Sentinel(name string) error { return sentinels[name] }
 
 // Codes are the stable error codes JavaScript sees on a rejected Promise
-// (the Error's `code` property); see [Code].
+// (the `code` property of the rejection; see [Code] and [ErrorToJS]).
+// They are the codes of web/mlsidb.js (its ErrorCode) and web/mlsidb.d.ts
+// (ErrorCodeName); a test keeps the three lists equal.
 const (
-	CodeNotFound        = "NotFound"
 	CodeInvalidArgument = "InvalidArgument"
+	CodeQuotaExceeded   = "QuotaExceeded"
 	CodeVersionMismatch = "VersionMismatch"
 	CodeClosed          = "Closed"
-	CodeQuotaExceeded   = "QuotaExceeded"
 	CodeUnavailable     = "Unavailable"
 	CodeBlocked         = "Blocked"
-	CodeCanceled        = "Canceled"
-	CodeTimeout         = "Timeout"
 	CodeInternal        = "Internal"
 )
 
+// codes maps the mlsidb sentinels to their codes, in order of precedence:
+// an error that wraps two sentinels gets the code of the first.
 var codes = []struct {
 	err  error
 	code string
 }{
-	{mlsidb.ErrNotFound, CodeNotFound},
 	{mlsidb.ErrInvalidArgument, CodeInvalidArgument},
+	{mlsidb.ErrQuotaExceeded, CodeQuotaExceeded},
 	{mlsidb.ErrVersionMismatch, CodeVersionMismatch},
 	{mlsidb.ErrClosed, CodeClosed},
-	{mlsidb.ErrQuotaExceeded, CodeQuotaExceeded},
 	{mlsidb.ErrUnavailable, CodeUnavailable},
 	{mlsidb.ErrBlocked, CodeBlocked},
-	{context.Canceled, CodeCanceled},
-	{context.DeadlineExceeded, CodeTimeout},
 }
 
 // Code returns the stable code of err for JavaScript: the code of the
-// first sentinel (or context error) err wraps, CodeInternal for any other
-// error, and "" for nil.
+// first sentinel err wraps (in the order of the constants above), "" for
+// nil, and [CodeInternal] for any other error. Errors with no code of
+// their own are Internal too: mlsidb.ErrNotFound (a missing value reaches
+// JavaScript as undefined, never as a rejection), context errors and
+// recovered panics.
 func Code(err error) string {
 	if err == nil {
 		return ""
@@ -127,8 +127,22 @@ func Code(err error) string {
 	return CodeInternal
 }
 
-// PanicError is a Go panic recovered by an exported function, turned into
-// an error (code [CodeInternal]).
+// Guard runs f and returns its error. A panic in f is recovered and
+// returned as an error (code [CodeInternal]) that reads "mlsidb: internal
+// error: panic: ..." and wraps a [*PanicError], so a bug in one call
+// rejects that call instead of ending the wasm program (and every store
+// on the page with it).
+func Guard(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("mlsidb: internal error: %w", NewPanicError(r))
+		}
+	}()
+	return f()
+}
+
+// PanicError is a recovered Go panic turned into an error (code
+// [CodeInternal]); see [Guard].
 type PanicError struct {
 	// Value describes the panic value: an error's or a string's text, and
 	// only the type of any other value (whose formatting could hold bytes

@@ -6,7 +6,7 @@ import (
 	"syscall/js"
 )
 
-var jsError = js.Global().Get("Error")
+var jsObject = js.Global().Get("Object")
 
 // FromJS converts a JS error value (a DOMException, an Error, or anything
 // thrown) into an [*Error], reading its name and message; nil for null and
@@ -68,14 +68,18 @@ func New(ctor js.Value, args ...any) (res js.Value, err error) {
 	return res, err
 }
 
-// ErrorToJS returns a new JS Error for err, with its message and a `code`
-// property holding [Code](err), so JavaScript can tell errors apart
-// without parsing messages. For nil it returns undefined.
+// ErrorToJS returns the value a Promise is rejected with for err: a plain
+// object {code, message} holding [Code](err) and err's text, so JavaScript
+// tells errors apart without parsing messages. It is deliberately not a JS
+// Error: web/mlsidb.js turns such an object into an MlsStorageError with
+// that code, and anything else (say, a TypeError thrown by the runtime)
+// into one with code Internal. For nil it returns undefined.
 func ErrorToJS(err error) js.Value {
 	if err == nil {
 		return js.Undefined()
 	}
-	e := jsError.New(err.Error())
-	e.Set("code", Code(err))
-	return e
+	o := jsObject.New()
+	o.Set("code", Code(err))
+	o.Set("message", err.Error())
+	return o
 }

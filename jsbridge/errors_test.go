@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"regexp"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -77,24 +81,118 @@ func TestCode(t *testing.T) {
 		want string
 	}{
 		{nil, ""},
-		{mlsidb.ErrNotFound, CodeNotFound},
-		{&mlsidb.Error{Op: "Tree", Err: mlsidb.ErrNotFound}, CodeNotFound},
 		{fmt.Errorf("x: %w", mlsidb.ErrInvalidArgument), CodeInvalidArgument},
-		{mlsidb.ErrVersionMismatch, CodeVersionMismatch},
-		{NewError("InvalidStateError", ""), CodeClosed},
+		{&mlsidb.Error{Op: "WriteTree", Err: mlsidb.ErrInvalidArgument}, CodeInvalidArgument},
+		{NewError("DataError", ""), CodeInvalidArgument},
+		{fmt.Errorf("x: %w", mlsidb.ErrQuotaExceeded), CodeQuotaExceeded},
 		{NewError("QuotaExceededError", ""), CodeQuotaExceeded},
+		{mlsidb.ErrVersionMismatch, CodeVersionMismatch},
+		{&mlsidb.Error{Op: "Tree", Err: mlsidb.ErrClosed}, CodeClosed},
+		{NewError("InvalidStateError", ""), CodeClosed},
 		{mlsidb.ErrUnavailable, CodeUnavailable},
 		{mlsidb.ErrBlocked, CodeBlocked},
-		{context.Canceled, CodeCanceled},
-		{fmt.Errorf("x: %w", context.DeadlineExceeded), CodeTimeout},
+		// No code of their own: Internal.
+		{mlsidb.ErrNotFound, CodeInternal},
+		{&mlsidb.Error{Op: "Tree", Err: mlsidb.ErrNotFound}, CodeInternal},
+		{context.Canceled, CodeInternal},
+		{fmt.Errorf("x: %w", context.DeadlineExceeded), CodeInternal},
 		{errors.New("boom"), CodeInternal},
 		{NewError("ConstraintError", ""), CodeInternal},
 		{NewPanicError("boom"), CodeInternal},
+		{Guard(func() error { panic("boom") }), CodeInternal},
+		// Precedence, for an error that wraps two sentinels.
+		{errors.Join(mlsidb.ErrUnavailable, mlsidb.ErrInvalidArgument), CodeInvalidArgument},
+		{errors.Join(mlsidb.ErrClosed, mlsidb.ErrQuotaExceeded), CodeQuotaExceeded},
+		{errors.Join(mlsidb.ErrClosed, mlsidb.ErrVersionMismatch), CodeVersionMismatch},
+		{errors.Join(mlsidb.ErrBlocked, mlsidb.ErrClosed), CodeClosed},
+		{errors.Join(mlsidb.ErrBlocked, mlsidb.ErrUnavailable), CodeUnavailable},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.err), func(t *testing.T) {
 			if got := Code(tt.err); got != tt.want {
 				t.Fatalf("Code(%v) = %q, want %q", tt.err, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestCodesMatchTheJSModule checks that the codes Go rejects with are
+// exactly those web/mlsidb.js (ErrorCode) and web/mlsidb.d.ts
+// (ErrorCodeName) know: the JS module turns any other code into Internal.
+func TestCodesMatchTheJSModule(t *testing.T) {
+	if runtime.GOOS == "js" {
+		t.Skip("reads files of the repository: runs natively")
+	}
+	goCodes := []string{CodeInvalidArgument, CodeQuotaExceeded, CodeVersionMismatch, CodeClosed, CodeUnavailable, CodeBlocked, CodeInternal}
+	for _, c := range codes {
+		if !slices.Contains(goCodes, c.code) {
+			t.Errorf("the mapping uses code %q, which is not in the list above", c.code)
+		}
+	}
+	sources := []struct {
+		file, block string
+		item        *regexp.Regexp
+	}{
+		{"../web/mlsidb.js", `export const ErrorCode = Object.freeze\(\{([^}]*)\}\)`, regexp.MustCompile(`(\w+): '(\w+)'`)},
+		{"../web/mlsidb.d.ts", `export type ErrorCodeName =([^;]*);`, regexp.MustCompile(`()'(\w+)'`)},
+	}
+	for _, src := range sources {
+		text, err := os.ReadFile(src.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(src.block).FindSubmatch(text)
+		if m == nil {
+			t.Fatalf("%s: no match for %s", src.file, src.block)
+		}
+		var jsCodes []string
+		for _, it := range src.item.FindAllSubmatch(m[1], -1) {
+			if len(it[1]) > 0 && string(it[1]) != string(it[2]) {
+				t.Errorf("%s: ErrorCode.%s = %q", src.file, it[1], it[2])
+			}
+			jsCodes = append(jsCodes, string(it[2]))
+		}
+		if !slices.Equal(jsCodes, goCodes) {
+			t.Errorf("%s has the codes %q, Go has %q", src.file, jsCodes, goCodes)
+		}
+	}
+}
+
+func TestGuard(t *testing.T) {
+	boom := errors.New("boom")
+	if err := Guard(func() error { return boom }); err != boom {
+		t.Fatalf("Guard returned %v, want the function's error", err)
+	}
+	if err := Guard(func() error { return nil }); err != nil {
+		t.Fatalf("Guard returned %v, want nil", err)
+	}
+	secret := []byte{0xde, 0xad}
+	tests := []struct {
+		name string
+		f    func() error
+		want string
+	}{
+		{"string", func() error { panic("bad state") }, "mlsidb: internal error: panic: bad state"},
+		{"error", func() error { panic(boom) }, "mlsidb: internal error: panic: boom"},
+		{"runtime error", func() error {
+			var m map[string]int
+			m["x"] = 1
+			return nil
+		}, "mlsidb: internal error: panic: assignment to entry in nil map"},
+		{"bytes are not printed", func() error { panic(secret) }, "mlsidb: internal error: panic: value of type []uint8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Guard(tt.f)
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("Guard = %v, want %q", err, tt.want)
+			}
+			var pe *PanicError
+			if !errors.As(err, &pe) {
+				t.Fatalf("%v does not wrap a *PanicError", err)
+			}
+			if Code(err) != CodeInternal {
+				t.Fatalf("Code = %q", Code(err))
 			}
 		})
 	}

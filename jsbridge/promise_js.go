@@ -1,0 +1,98 @@
+//go:build js && wasm
+
+package jsbridge
+
+import (
+	"syscall/js"
+)
+
+var (
+	jsPromise        = js.Global().Get("Promise")
+	hasWithResolvers = jsPromise.Get("withResolvers").Type() == js.TypeFunction
+)
+
+// Export returns a JS function that returns a Promise, in two phases.
+//
+// prepare runs synchronously, inside the JS call: it checks the arguments
+// and copies what it needs of them into Go values (bytes with
+// [BytesFromJS]), because JavaScript may change a Uint8Array as soon as
+// the call returns. It returns the work to do, which must not read args.
+// An error of prepare rejects the Promise at once ([Rejected]); otherwise
+// work runs in a new goroutine and settles it ([Promise]). A panic in
+// prepare or work rejects the Promise with code Internal instead of ending
+// the program.
+//
+// The caller releases the js.Func when it is no longer needed.
+func Export(prepare func(args []js.Value) (work func() (any, error), err error)) js.Func {
+	return js.FuncOf(func(_ js.Value, args []js.Value) any {
+		var work func() (any, error)
+		err := Guard(func() (err error) {
+			work, err = prepare(args)
+			return err
+		})
+		if err != nil {
+			return Rejected(err)
+		}
+		return Promise(work)
+	})
+}
+
+// Promise returns a new Promise and runs work in a new goroutine to settle
+// it, so that work may wait on IndexedDB, Promises, locks and channels
+// without blocking the JS event loop (a JS callback that blocks deadlocks
+// a Go wasm program).
+//
+// The Promise resolves to work's value converted by js.ValueOf (nil is
+// undefined), or is rejected with [ErrorToJS] of work's error. A panic in
+// work, or a value js.ValueOf cannot convert, rejects it with code
+// Internal (see [Guard]).
+func Promise(work func() (any, error)) js.Value {
+	promise, resolve, reject := newPromise()
+	go func() {
+		var v js.Value
+		err := Guard(func() error {
+			r, err := work()
+			if err != nil {
+				return err
+			}
+			v = valueOf(r)
+			return nil
+		})
+		if err != nil {
+			reject.Invoke(ErrorToJS(err))
+			return
+		}
+		resolve.Invoke(v)
+	}()
+	return promise
+}
+
+// Rejected returns a Promise already rejected with [ErrorToJS](err); err
+// must not be nil.
+func Rejected(err error) js.Value {
+	return jsPromise.Call("reject", ErrorToJS(err))
+}
+
+// valueOf is js.ValueOf, except that nil is undefined (not null).
+func valueOf(v any) js.Value {
+	if v == nil {
+		return js.Undefined()
+	}
+	return js.ValueOf(v)
+}
+
+// newPromise returns a new pending Promise and its resolve and reject
+// functions.
+func newPromise() (promise, resolve, reject js.Value) {
+	if hasWithResolvers {
+		r := jsPromise.Call("withResolvers")
+		return r.Get("promise"), r.Get("resolve"), r.Get("reject")
+	}
+	executor := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		resolve, reject = args[0], args[1]
+		return nil
+	})
+	defer executor.Release()
+	promise = jsPromise.New(executor) // runs executor synchronously
+	return promise, resolve, reject
+}
