@@ -24,14 +24,15 @@ func BytesToJS(b []byte) js.Value {
 	return a
 }
 
-// errNotBytes reports a JS value that is neither an ArrayBuffer nor an
-// ArrayBuffer view.
-var errNotBytes = &Error{Name: "TypeError", Message: "value is not a Uint8Array, ArrayBuffer or ArrayBuffer view", Err: mlsidb.ErrInvalidArgument}
+// errNotBytes reports a JS value that is neither a Uint8Array nor an
+// ArrayBuffer.
+var errNotBytes = &Error{Name: "TypeError", Message: "value is not a Uint8Array or ArrayBuffer", Err: mlsidb.ErrInvalidArgument}
 
-// BytesFromJS returns a Go copy of the bytes of v: a Uint8Array, an
-// ArrayBuffer (what IndexedDB returns for binary keys) or any other
-// ArrayBuffer view. Anything else is an error wrapping
-// mlsidb.ErrInvalidArgument. The result is never nil.
+// BytesFromJS returns a Go copy of the bytes of v: a Uint8Array (only its
+// own range of its buffer) or an ArrayBuffer (what IndexedDB returns for
+// binary keys). Anything else, other typed arrays and DataView included,
+// is an error wrapping mlsidb.ErrInvalidArgument, as web/mlsidb.js
+// documents for its Bytes type. The result is never nil.
 func BytesFromJS(v js.Value) ([]byte, error) {
 	var u8 js.Value
 	switch {
@@ -42,27 +43,11 @@ func BytesFromJS(v js.Value) ([]byte, error) {
 	case v.InstanceOf(jsArrayBuffer):
 		u8 = jsUint8Array.New(v)
 	default:
-		buf := v.Get("buffer")
-		if buf.Type() != js.TypeObject || !buf.InstanceOf(jsArrayBuffer) {
-			return nil, errNotBytes
-		}
-		u8 = jsUint8Array.New(buf, v.Get("byteOffset"), v.Get("byteLength"))
+		return nil, errNotBytes
 	}
 	out := make([]byte, u8.Length())
 	if len(out) > 0 {
 		js.CopyBytesToGo(out, u8)
 	}
 	return out, nil
-}
-
-// IsBytes reports whether v is something [BytesFromJS] accepts.
-func IsBytes(v js.Value) bool {
-	if v.Type() != js.TypeObject {
-		return false
-	}
-	if v.InstanceOf(jsUint8Array) || v.InstanceOf(jsArrayBuffer) {
-		return true
-	}
-	buf := v.Get("buffer")
-	return buf.Type() == js.TypeObject && buf.InstanceOf(jsArrayBuffer)
 }
