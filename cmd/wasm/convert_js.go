@@ -13,90 +13,10 @@ import (
 	"github.com/mlsidb/mlsidb/jsbridge"
 )
 
-var (
-	promiseCtor     = js.Global().Get("Promise")
-	uint8ArrayCtor  = js.Global().Get("Uint8Array")
-	arrayBufferCtor = js.Global().Get("ArrayBuffer")
-	arrayCtor       = js.Global().Get("Array")
-	objectCtor      = js.Global().Get("Object")
-)
+var arrayCtor = js.Global().Get("Array")
 
-// promise returns a Promise settled by work, which runs in a new goroutine.
-// A panic in work rejects the Promise with an Internal error.
-//
-// (A minimal stand-in for jsbridge's export helper, kept here so the
-// entry point has exactly the conversions its JS module expects.)
-func promise(work func() (any, error)) js.Value {
-	var resolve, reject js.Value
-	executor := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		resolve, reject = args[0], args[1]
-		return nil
-	})
-	p := promiseCtor.New(executor)
-	executor.Release()
-	go func() {
-		var v any
-		err := safely(func() error {
-			var err error
-			v, err = work()
-			return err
-		})
-		if err != nil {
-			reject.Invoke(errorObject(err))
-			return
-		}
-		if v == nil {
-			v = js.Undefined()
-		}
-		resolve.Invoke(v)
-	}()
-	return p
-}
-
-// rejected returns a Promise already rejected with err.
-func rejected(err error) js.Value {
-	return promiseCtor.Call("reject", errorObject(err))
-}
-
-// panicError is a recovered panic, described by jsbridge.NewPanicError
-// (an error's or a string's text, only the type of any other value).
-type panicError struct{ msg string }
-
-func (e *panicError) Error() string { return "mlsidb: internal error: " + e.msg }
-
-// safely runs f and turns a panic into an error.
-func safely(f func() error) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = &panicError{msg: jsbridge.NewPanicError(r).Error()}
-		}
-	}()
-	return f()
-}
-
-// errorObject returns the {code, message} object a rejection carries.
-func errorObject(err error) js.Value {
-	o := objectCtor.New()
-	o.Set("code", errorCode(err))
-	o.Set("message", err.Error())
-	return o
-}
-
-// toBytes copies a Uint8Array or ArrayBuffer into a new Go slice.
-func toBytes(v js.Value) ([]byte, bool) {
-	if v.InstanceOf(arrayBufferCtor) {
-		v = uint8ArrayCtor.New(v)
-	} else if !v.InstanceOf(uint8ArrayCtor) {
-		return nil, false
-	}
-	b := make([]byte, v.Get("byteLength").Int())
-	js.CopyBytesToGo(b, v)
-	return b, true
-}
-
-// fromBytes copies b into a new Uint8Array.
-func fromBytes(b []byte) js.Value { return jsbridge.BytesToJS(b) }
-
+// typeName names the JS type of v for an error message (never its
+// contents): "null", "array", its constructor's name, or its typeof.
 func typeName(v js.Value) string {
 	switch v.Type() {
 	case js.TypeObject:
@@ -129,8 +49,8 @@ func convertArgs(spec *methodSpec, args []js.Value) ([]any, error) {
 		pos := "argument " + strconv.Itoa(i+1)
 		switch spec.Args[i] {
 		case argBytes:
-			b, ok := toBytes(v)
-			if !ok {
+			b, err := jsbridge.BytesFromJS(v)
+			if err != nil {
 				return nil, badArg(spec.Go, pos+" must be a Uint8Array or ArrayBuffer, got "+typeName(v))
 			}
 			in[i] = b
@@ -150,8 +70,8 @@ func convertArgs(spec *methodSpec, args []js.Value) ([]any, error) {
 			n := v.Length()
 			list := make([][]byte, n)
 			for j := 0; j < n; j++ {
-				b, ok := toBytes(v.Index(j))
-				if !ok {
+				b, err := jsbridge.BytesFromJS(v.Index(j))
+				if err != nil {
 					return nil, badArg(spec.Go, pos+" item "+strconv.Itoa(j)+" must be a Uint8Array or ArrayBuffer, got "+typeName(v.Index(j)))
 				}
 				list[j] = b
@@ -173,19 +93,19 @@ func invoke(ctx context.Context, st mlsidb.Store, spec *methodSpec, args []any) 
 	}
 	switch v := out.(type) {
 	case []byte:
-		return fromBytes(v), nil
+		return jsbridge.BytesToJS(v), nil
 	case [][]byte:
 		arr := arrayCtor.New(len(v))
 		for i, b := range v {
-			arr.SetIndex(i, fromBytes(b))
+			arr.SetIndex(i, jsbridge.BytesToJS(b))
 		}
 		return arr, nil
 	case []mlsidb.QueuedProposal:
 		arr := arrayCtor.New(len(v))
 		for i, q := range v {
 			pair := arrayCtor.New(2)
-			pair.SetIndex(0, fromBytes(q.Ref))
-			pair.SetIndex(1, fromBytes(q.Proposal))
+			pair.SetIndex(0, jsbridge.BytesToJS(q.Ref))
+			pair.SetIndex(1, jsbridge.BytesToJS(q.Proposal))
 			arr.SetIndex(i, pair)
 		}
 		return arr, nil

@@ -15,12 +15,14 @@
 //	begin(handle)              Promise of a transaction handle (handle: store or transaction)
 //	end(txHandle, commit)      Promise; commits (true) or rolls back (false)
 //
-// No function blocks: each converts and checks its arguments at once (bytes
-// are copied before it returns), then does its work in a new goroutine and
-// settles the Promise it returned. A panic becomes a rejection. A rejection
-// is a plain object {code, message}; code is one of InvalidArgument,
-// QuotaExceeded, VersionMismatch, Closed, Unavailable, Blocked, Internal,
-// and message never contains key or value bytes. A missing value resolves
+// No function blocks: each converts and checks its arguments at once (bytes,
+// a Uint8Array or an ArrayBuffer, are copied before it returns), then does
+// its work in a new goroutine and settles the Promise it returned; a panic
+// becomes a rejection (all of it is jsbridge.Export). A rejection is a
+// plain object {code, message} (jsbridge.ErrorToJS); code is one of
+// InvalidArgument, QuotaExceeded, VersionMismatch, Closed, Unavailable,
+// Blocked, Internal (jsbridge.Code), and message never contains key or
+// value bytes. A missing value resolves
 // to undefined, lists to arrays, queued proposals to [ref, proposal] pairs.
 //
 // Several stores may be open at once (several users on one page); opening a

@@ -10,6 +10,7 @@ import (
 	"syscall/js"
 
 	"github.com/mlsidb/mlsidb"
+	"github.com/mlsidb/mlsidb/jsbridge"
 )
 
 func main() {
@@ -98,11 +99,11 @@ func (a *api) object() js.Value {
 	}
 	o.Set("methods", js.ValueOf(methods))
 	o.Set("version", int(mlsidb.CurrentVersion))
-	o.Set("open", js.FuncOf(a.open))
-	o.Set("close", js.FuncOf(a.close))
-	o.Set("call", js.FuncOf(a.call))
-	o.Set("begin", js.FuncOf(a.begin))
-	o.Set("end", js.FuncOf(a.end))
+	o.Set("open", jsbridge.Export(a.open))
+	o.Set("close", jsbridge.Export(a.close))
+	o.Set("call", jsbridge.Export(a.call))
+	o.Set("begin", jsbridge.Export(a.begin))
+	o.Set("end", jsbridge.Export(a.end))
 	return o
 }
 
@@ -137,13 +138,13 @@ func (a *api) register(f func(h int)) int {
 }
 
 // open(name, durability) opens (or shares) the store of that name.
-func (a *api) open(_ js.Value, args []js.Value) any {
+func (a *api) open(args []js.Value) (func() (any, error), error) {
 	const op = "open"
 	if len(args) != 2 {
-		return rejected(badArg(op, "want 2 arguments (name, durability)"))
+		return nil, badArg(op, "want 2 arguments (name, durability)")
 	}
 	if args[0].Type() != js.TypeString || args[0].String() == "" {
-		return rejected(badArg(op, "name must be a non-empty string"))
+		return nil, badArg(op, "name must be a non-empty string")
 	}
 	name := args[0].String()
 	durability := ""
@@ -152,15 +153,15 @@ func (a *api) open(_ js.Value, args []js.Value) any {
 	case js.TypeString:
 		durability = args[1].String()
 	default:
-		return rejected(badArg(op, "durability must be a string"))
+		return nil, badArg(op, "durability must be a string")
 	}
 	if !validDurability(durability) {
-		return rejected(badArg(op, `durability must be "strict", "relaxed" or "default"`))
+		return nil, badArg(op, `durability must be "strict", "relaxed" or "default"`)
 	}
 	if durability == "" {
 		durability = "strict"
 	}
-	return promise(func() (any, error) {
+	return func() (any, error) {
 		a.openMu.Lock()
 		defer a.openMu.Unlock()
 		a.mu.Lock()
@@ -188,17 +189,17 @@ func (a *api) open(_ js.Value, args []js.Value) any {
 			a.shared[name] = s
 			a.stores[h] = &storeHandle{s: s}
 		}), nil
-	})
+	}, nil
 }
 
 // close(handle) closes a store handle; the provider closes with its last
 // handle. Closing a closed handle succeeds.
-func (a *api) close(_ js.Value, args []js.Value) any {
+func (a *api) close(args []js.Value) (func() (any, error), error) {
 	if len(args) != 1 || args[0].Type() != js.TypeNumber {
-		return rejected(badArg("close", "want 1 argument (store handle)"))
+		return nil, badArg("close", "want 1 argument (store handle)")
 	}
 	h := args[0].Int()
-	return promise(func() (any, error) {
+	return func() (any, error) {
 		a.openMu.Lock()
 		defer a.openMu.Unlock()
 		a.mu.Lock()
@@ -217,41 +218,41 @@ func (a *api) close(_ js.Value, args []js.Value) any {
 			return js.Undefined(), last.p.Close()
 		}
 		return js.Undefined(), nil
-	})
+	}, nil
 }
 
 // call(handle, name, ...args) runs one method of the dispatch table.
-func (a *api) call(_ js.Value, args []js.Value) any {
+func (a *api) call(args []js.Value) (func() (any, error), error) {
 	if len(args) < 2 || args[0].Type() != js.TypeNumber || args[1].Type() != js.TypeString {
-		return rejected(badArg("call", "want (handle, method name, ...arguments)"))
+		return nil, badArg("call", "want (handle, method name, ...arguments)")
 	}
 	spec, ok := a.byName[args[1].String()]
 	if !ok {
-		return rejected(badArg("call", "no such method"))
+		return nil, badArg("call", "no such method")
 	}
 	in, err := convertArgs(spec, args[2:])
 	if err != nil {
-		return rejected(err)
+		return nil, err
 	}
 	h := args[0].Int()
-	return promise(func() (any, error) {
+	return func() (any, error) {
 		st, err := a.target(h)
 		if err != nil {
 			return nil, err
 		}
 		return invoke(context.Background(), st, spec, in)
-	})
+	}, nil
 }
 
 // begin(handle) starts a transaction on a store or, nested, on a
 // transaction; it resolves to the transaction's handle once the
 // transaction holds the store's write lock.
-func (a *api) begin(_ js.Value, args []js.Value) any {
+func (a *api) begin(args []js.Value) (func() (any, error), error) {
 	if len(args) != 1 || args[0].Type() != js.TypeNumber {
-		return rejected(badArg("begin", "want 1 argument (store or transaction handle)"))
+		return nil, badArg("begin", "want 1 argument (store or transaction handle)")
 	}
 	h := args[0].Int()
-	return promise(func() (any, error) {
+	return func() (any, error) {
 		st, err := a.target(h)
 		if err != nil {
 			return nil, err
@@ -267,7 +268,7 @@ func (a *api) begin(_ js.Value, args []js.Value) any {
 		failed := make(chan error, 1)
 		go func() {
 			entered := false
-			err := safely(func() error {
+			err := jsbridge.Guard(func() error {
 				return st.Update(context.Background(), func(view mlsidb.Store) error {
 					entered = true
 					t.view = view
@@ -293,15 +294,15 @@ func (a *api) begin(_ js.Value, args []js.Value) any {
 			}
 			return nil, err
 		}
-	})
+	}, nil
 }
 
 // end(txHandle, commit) ends a transaction: commit true commits what it
 // wrote, false rolls it back. It resolves when the transaction is over and
 // rejects when the commit fails. Open nested transactions roll back first.
-func (a *api) end(_ js.Value, args []js.Value) any {
+func (a *api) end(args []js.Value) (func() (any, error), error) {
 	if len(args) != 2 || args[0].Type() != js.TypeNumber || args[1].Type() != js.TypeBoolean {
-		return rejected(badArg("end", "want 2 arguments (transaction handle, commit)"))
+		return nil, badArg("end", "want 2 arguments (transaction handle, commit)")
 	}
 	h, commit := args[0].Int(), args[1].Bool()
 	a.mu.Lock()
@@ -309,9 +310,9 @@ func (a *api) end(_ js.Value, args []js.Value) any {
 	delete(a.txs, h)
 	a.mu.Unlock()
 	if !ok {
-		return rejected(&handleError{})
+		return nil, &handleError{}
 	}
-	return promise(func() (any, error) {
+	return func() (any, error) {
 		a.endChildren(h)
 		t.end <- commit
 		err := <-t.result
@@ -319,7 +320,7 @@ func (a *api) end(_ js.Value, args []js.Value) any {
 			err = nil
 		}
 		return js.Undefined(), err
-	})
+	}, nil
 }
 
 // endChildren rolls back every open transaction nested in h.

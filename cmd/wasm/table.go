@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"unicode"
@@ -183,41 +182,10 @@ func buildTable() ([]methodSpec, error) {
 	return append(out, s), nil
 }
 
-// Error codes JavaScript sees in MlsStorageError.code.
-const (
-	codeInvalidArgument = "InvalidArgument"
-	codeQuotaExceeded   = "QuotaExceeded"
-	codeVersionMismatch = "VersionMismatch"
-	codeClosed          = "Closed"
-	codeUnavailable     = "Unavailable"
-	codeBlocked         = "Blocked"
-	codeInternal        = "Internal"
-)
-
-// errorCode maps err to the stable code JavaScript sees. ErrNotFound never
-// reaches it: a missing value resolves to undefined.
-func errorCode(err error) string {
-	switch {
-	case errors.Is(err, mlsidb.ErrInvalidArgument):
-		return codeInvalidArgument
-	case errors.Is(err, mlsidb.ErrQuotaExceeded):
-		return codeQuotaExceeded
-	case errors.Is(err, mlsidb.ErrVersionMismatch):
-		return codeVersionMismatch
-	case errors.Is(err, mlsidb.ErrClosed):
-		return codeClosed
-	case errors.Is(err, mlsidb.ErrUnavailable):
-		return codeUnavailable
-	case errors.Is(err, mlsidb.ErrBlocked):
-		return codeBlocked
-	default:
-		return codeInternal
-	}
-}
-
 // argError is bad input found by the dispatcher before any call was
-// made. It wraps mlsidb.ErrInvalidArgument and names the method and the
-// argument's position, never its value.
+// made. It wraps mlsidb.ErrInvalidArgument (code InvalidArgument, see
+// jsbridge.Code) and names the method and the argument's position, never
+// its value.
 type argError struct {
 	method string
 	detail string

@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"reflect"
 	"slices"
 	"testing"
 
 	"github.com/mlsidb/mlsidb"
+	"github.com/mlsidb/mlsidb/jsbridge"
 	"github.com/mlsidb/mlsidb/memstore"
 )
 
@@ -174,25 +174,20 @@ func TestSpecForRejectsUnknown(t *testing.T) {
 	}
 }
 
-func TestErrorCode(t *testing.T) {
-	tests := []struct {
-		err  error
-		want string
-	}{
-		{&mlsidb.Error{Op: "WriteTree", Err: mlsidb.ErrInvalidArgument}, "InvalidArgument"},
-		{fmt.Errorf("x: %w", mlsidb.ErrQuotaExceeded), "QuotaExceeded"},
-		{mlsidb.ErrVersionMismatch, "VersionMismatch"},
-		{&mlsidb.Error{Op: "Tree", Err: mlsidb.ErrClosed}, "Closed"},
-		{mlsidb.ErrUnavailable, "Unavailable"},
-		{mlsidb.ErrBlocked, "Blocked"},
-		{errors.New("boom"), "Internal"},
-		{context.Canceled, "Internal"},
-		{badArg("writeTree", "argument 1 must be bytes"), "InvalidArgument"},
+// Bad arguments reach JavaScript with code InvalidArgument (the mapping
+// itself is jsbridge.Code's, tested there) and a message without the
+// argument's value.
+func TestArgErrorCode(t *testing.T) {
+	err := badArg("writeTree", "argument 1 must be a Uint8Array or ArrayBuffer, got string")
+	if got := jsbridge.Code(err); got != jsbridge.CodeInvalidArgument {
+		t.Errorf("Code(badArg) = %s, want InvalidArgument", got)
 	}
-	for _, tt := range tests {
-		if got := errorCode(tt.err); got != tt.want {
-			t.Errorf("errorCode(%v) = %s, want %s", tt.err, got, tt.want)
-		}
+	if !errors.Is(err, mlsidb.ErrInvalidArgument) {
+		t.Errorf("%v does not wrap ErrInvalidArgument", err)
+	}
+	const want = "mlsidb: writeTree: invalid argument: argument 1 must be a Uint8Array or ArrayBuffer, got string"
+	if err.Error() != want {
+		t.Errorf("message = %q, want %q", err.Error(), want)
 	}
 }
 
