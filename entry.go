@@ -6,11 +6,12 @@ import (
 	"context"
 	"encoding/binary"
 	"slices"
+	"strconv"
 )
 
 // Entry is one unit of stored state in the contract's terms: what one
 // write call stores and one read call returns. [Provider.Walk] yields
-// them. Which fields are set depends on the method group's [Scope]:
+// them and [Provider.PutEntry] writes them. Which fields are set depends on the method group's [Scope]:
 //
 //   - 11 value method groups: GroupID and Value.
 //   - 4 global method groups: Key (public key, hash reference or PSK id)
@@ -20,7 +21,7 @@ import (
 //   - MethodGroupEpochKeyPairs: GroupID, Key (the serialized epoch),
 //     LeafIndex and List (the key pairs in order).
 //
-// Lists are never empty: the provider stores no empty lists.
+// Walk never yields empty lists: the provider stores none.
 type Entry struct {
 	// Group is the method group the entry belongs to.
 	Group MethodGroup
@@ -40,25 +41,30 @@ type Entry struct {
 	Proposals []QueuedProposal
 }
 
-// Walker is implemented by stores that can list what they hold:
+// EntryStore is implemented by stores that read and write whole entries:
 // [*Provider], and therefore also the view an [Store.Update] function gets
-// (tx.(mlsidb.Walker)), which walks what the transaction sees, its own
-// writes included. Walking inside Update gives a consistent picture: the
-// provider's writers wait until the transaction ends.
-type Walker interface {
+// (tx.(mlsidb.EntryStore)), which sees the transaction's own writes. A
+// walk inside Update is a consistent picture: the provider's writers wait
+// until the transaction ends.
+type EntryStore interface {
 	// Walk calls fn once for every entry the store holds, in a stable
 	// order: method groups in catalogue order, then the record layout's key
 	// order. fn owns the slices it gets. An error from fn stops the walk
 	// and is returned unchanged. fn must not write to the store it walks.
 	Walk(ctx context.Context, fn func(Entry) error) error
+	// PutEntry writes e whole, in one atomic step, replacing what is
+	// stored under its keys: a list replaces the stored list, and an empty
+	// list deletes it. Walking a store and putting every entry into an
+	// empty one gives an equal store.
+	PutEntry(ctx context.Context, e Entry) error
 }
 
-var _ Walker = (*Provider)(nil)
+var _ EntryStore = (*Provider)(nil)
 
 // walkPage is how many records one scan of a walk reads.
 const walkPage = 256
 
-// Walk implements [Walker]: it yields every entry of the provider's
+// Walk implements [EntryStore]: it yields every entry of the provider's
 // version, reading the backend a page of records at a time. Records of
 // other versions are not seen. A record that does not decode fails the
 // walk with ErrVersionMismatch.
@@ -223,4 +229,71 @@ func splitEpochKey(rest []byte) (epoch []byte, leaf uint32, ok bool) {
 		return nil, 0, false
 	}
 	return rest[4 : 4+n : 4+n], binary.BigEndian.Uint32(rest[4+n:]), true
+}
+
+// PutEntry implements [EntryStore]: one atomic write of e, whatever the
+// length of its list (where appending items one call at a time reads the
+// list again for every item). The fields e's method group uses are
+// checked as the contract checks them (keys 1 to MaxKeyLen bytes; proposal
+// refs distinct, since the queue holds one entry per ref); the others are
+// ignored. A nil Value is stored as an empty value.
+func (p *Provider) PutEntry(ctx context.Context, e Entry) error {
+	const op = "PutEntry"
+	g := e.Group
+	info, ok := g.Info()
+	if !ok {
+		return &Error{Op: op, Err: invalid("unknown method group")}
+	}
+	what := "group id"
+	if info.Scope == ScopeGlobal {
+		what = "key"
+	}
+	key := e.GroupID
+	if info.Scope == ScopeGlobal {
+		key = e.Key
+	}
+	if err := begin(ctx, op, g, what, key); err != nil {
+		return err
+	}
+	switch info.Scope {
+	case ScopeGlobal:
+		return p.write(ctx, op, g, []Op{{Kind: OpPut, Store: info.Store, Key: p.globalKey(e.Key), Value: p.encode(e.Value)}})
+	case ScopeGroupValue:
+		return p.write(ctx, op, g, []Op{{Kind: OpPut, Store: info.Store, Key: GroupPrefix(p.version, e.GroupID), Value: p.encode(e.Value)}})
+	}
+	prefix := GroupPrefix(p.version, e.GroupID)
+	switch g {
+	case MethodGroupEpochKeyPairs:
+		if err := begin(ctx, op, g, "epoch", e.Key); err != nil {
+			return err
+		}
+		k := epochKey(prefix, e.Key, e.LeafIndex)
+		if len(e.List) == 0 {
+			return p.write(ctx, op, g, []Op{{Kind: OpDelete, Store: info.Store, Key: k}})
+		}
+		return p.write(ctx, op, g, []Op{{Kind: OpPut, Store: info.Store, Key: k, Value: p.encode(encodeList(e.List))}})
+	case MethodGroupOwnLeafNodes:
+		ops := make([]Op, 0, 1+len(e.List))
+		ops = append(ops, Op{Kind: OpDeleteRange, Store: info.Store, Range: PrefixRange(prefix)})
+		for i, leaf := range e.List {
+			ops = append(ops, Op{Kind: OpPut, Store: info.Store, Key: leafNodeKey(prefix, uint64(i)), Value: p.encode(leaf)})
+		}
+		return p.write(ctx, op, g, ops)
+	default: // MethodGroupProposalQueue
+		ops := make([]Op, 0, 1+len(e.Proposals))
+		ops = append(ops, Op{Kind: OpDeleteRange, Store: info.Store, Range: PrefixRange(prefix)})
+		seen := make(map[string]bool, len(e.Proposals))
+		for i, qp := range e.Proposals {
+			if err := begin(ctx, op, g, "proposal ref", qp.Ref); err != nil {
+				return err
+			}
+			if seen[string(qp.Ref)] {
+				return &Error{Op: op, Group: g, Err: invalid("proposal " + strconv.Itoa(i) + " has the ref of an earlier one")}
+			}
+			seen[string(qp.Ref)] = true
+			ops = append(ops, Op{Kind: OpPut, Store: info.Store, Key: proposalKey(prefix, qp.Ref),
+				Value: p.encode(binary.BigEndian.AppendUint64(nil, uint64(i)), qp.Proposal)})
+		}
+		return p.write(ctx, op, g, ops)
+	}
 }

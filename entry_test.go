@@ -23,7 +23,7 @@ func newProvider(t *testing.T) (*mlsidb.Provider, *memstore.Backend) {
 	return p, b
 }
 
-func walkAll(t *testing.T, ctx context.Context, w mlsidb.Walker) []mlsidb.Entry {
+func walkAll(t *testing.T, ctx context.Context, w mlsidb.EntryStore) []mlsidb.Entry {
 	t.Helper()
 	var out []mlsidb.Entry
 	if err := w.Walk(ctx, func(e mlsidb.Entry) error {
@@ -206,9 +206,9 @@ func TestWalkInsideUpdate(t *testing.T) {
 		if err := tx.AppendOwnLeafNode(ctx, []byte("a"), []byte("l")); err != nil {
 			return err
 		}
-		w, ok := tx.(mlsidb.Walker)
+		w, ok := tx.(mlsidb.EntryStore)
 		if !ok {
-			t.Fatal("the Update view is not a Walker")
+			t.Fatal("the Update view is not an EntryStore")
 		}
 		inTx = walkAll(t, ctx, w)
 		return errors.New("roll back")
@@ -281,5 +281,147 @@ func TestWalkErrors(t *testing.T) {
 	p.Close()
 	if err := p.Walk(ctx, func(mlsidb.Entry) error { return nil }); !errors.Is(err, mlsidb.ErrClosed) {
 		t.Errorf("closed: %v", err)
+	}
+}
+
+// countingBackend counts the batches the provider commits.
+type countingBackend struct {
+	*memstore.Backend
+	applies int
+}
+
+func (c *countingBackend) Apply(ctx context.Context, ops []mlsidb.Op) error {
+	c.applies++
+	return c.Backend.Apply(ctx, ops)
+}
+
+// Putting every entry a walk yields into an empty store gives an equal
+// store, each entry in one batch.
+func TestPutEntryReplaysAWalk(t *testing.T) {
+	ctx := context.Background()
+	src, _ := newProvider(t)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	g := []byte("g")
+	must(src.WriteTree(ctx, g, []byte("t")))
+	must(src.WriteGroupState(ctx, g, nil))
+	must(src.WritePsk(ctx, []byte("id"), []byte("psk")))
+	for i := 0; i < 300; i++ {
+		must(src.AppendOwnLeafNode(ctx, g, []byte(fmt.Sprint(i))))
+	}
+	must(src.QueueProposal(ctx, g, []byte("z"), []byte("1")))
+	must(src.QueueProposal(ctx, g, []byte("a"), []byte("2")))
+	must(src.WriteEncryptionEpochKeyPairs(ctx, g, []byte("3"), 1, bs("k")))
+	entries := walkAll(t, ctx, src)
+
+	cb := &countingBackend{Backend: memstore.New()}
+	dst, err := mlsidb.New(ctx, cb, mlsidb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	cb.applies = 0
+	for _, e := range entries {
+		must(dst.PutEntry(ctx, e))
+	}
+	if cb.applies != len(entries) {
+		t.Errorf("%d batches for %d entries", cb.applies, len(entries))
+	}
+	if got := walkAll(t, ctx, dst); !reflect.DeepEqual(got, entries) {
+		t.Errorf("replayed store differs:%s\nwant%s", describe(got), describe(entries))
+	}
+	// The contract goes on from what PutEntry wrote.
+	must(dst.AppendOwnLeafNode(ctx, g, []byte("next")))
+	must(dst.QueueProposal(ctx, g, []byte("m"), []byte("3")))
+	leaves, _ := dst.OwnLeafNodes(ctx, g)
+	refs, _ := dst.QueuedProposalRefs(ctx, g)
+	if len(leaves) != 301 || string(leaves[300]) != "next" || !reflect.DeepEqual(refs, bs("z", "a", "m")) {
+		t.Errorf("after PutEntry: %d leaves (last %q), refs %q", len(leaves), leaves[len(leaves)-1], refs)
+	}
+}
+
+// A list replaces the stored one; an empty list deletes it.
+func TestPutEntryReplacesLists(t *testing.T) {
+	ctx := context.Background()
+	p, b := newProvider(t)
+	g := []byte("g")
+	for _, l := range []string{"a", "b", "c"} {
+		if err := p.AppendOwnLeafNode(ctx, g, []byte(l)); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.QueueProposal(ctx, g, []byte("r"+l), []byte(l)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.WriteEncryptionEpochKeyPairs(ctx, g, []byte("1"), 0, bs("x", "y")); err != nil {
+		t.Fatal(err)
+	}
+	puts := []mlsidb.Entry{
+		{Group: mlsidb.MethodGroupOwnLeafNodes, GroupID: g, List: bs("z")},
+		{Group: mlsidb.MethodGroupProposalQueue, GroupID: g, Proposals: []mlsidb.QueuedProposal{{Ref: []byte("rc"), Proposal: []byte("new")}}},
+		{Group: mlsidb.MethodGroupEpochKeyPairs, GroupID: g, Key: []byte("1"), LeafIndex: 0, List: bs("w")},
+	}
+	for _, e := range puts {
+		if err := p.PutEntry(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := walkAll(t, ctx, p); !reflect.DeepEqual(got, puts) {
+		t.Errorf("after replacing:%s\nwant%s", describe(got), describe(puts))
+	}
+	for _, e := range puts {
+		e.List, e.Proposals = nil, nil
+		if err := p.PutEntry(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := b.Len(); n != 1 {
+		t.Errorf("after putting empty lists the backend holds %d records, want only the meta record", n)
+	}
+}
+
+// Bad entries are refused with ErrInvalidArgument and write nothing; inside
+// Update, PutEntry joins the transaction.
+func TestPutEntryErrors(t *testing.T) {
+	ctx := context.Background()
+	p, b := newProvider(t)
+	g := []byte("g")
+	big := make([]byte, mlsidb.MaxKeyLen+1)
+	bad := []mlsidb.Entry{
+		{Group: mlsidb.NoMethodGroup, GroupID: g},
+		{Group: mlsidb.MethodGroup(200), GroupID: g},
+		{Group: mlsidb.MethodGroupTree},
+		{Group: mlsidb.MethodGroupTree, GroupID: big},
+		{Group: mlsidb.MethodGroupPsk, GroupID: g}, // global: the key is Key
+		{Group: mlsidb.MethodGroupEpochKeyPairs, GroupID: g, List: bs("x")},
+		{Group: mlsidb.MethodGroupProposalQueue, GroupID: g, Proposals: []mlsidb.QueuedProposal{{Ref: nil, Proposal: []byte("p")}}},
+		{Group: mlsidb.MethodGroupProposalQueue, GroupID: g, Proposals: []mlsidb.QueuedProposal{
+			{Ref: []byte("r"), Proposal: []byte("p")}, {Ref: []byte("r"), Proposal: []byte("q")}}},
+	}
+	for i, e := range bad {
+		var me *mlsidb.Error
+		if err := p.PutEntry(ctx, e); !errors.Is(err, mlsidb.ErrInvalidArgument) || !errors.As(err, &me) || me.Op != "PutEntry" {
+			t.Errorf("entry %d: %v, want ErrInvalidArgument from PutEntry", i, err)
+		}
+	}
+	if n := b.Len(); n != 1 {
+		t.Errorf("the backend holds %d records after refused entries", n)
+	}
+	err := p.Update(ctx, func(tx mlsidb.Store) error {
+		es := tx.(mlsidb.EntryStore)
+		if err := es.PutEntry(ctx, mlsidb.Entry{Group: mlsidb.MethodGroupTree, GroupID: g, Value: []byte("t")}); err != nil {
+			return err
+		}
+		if v, err := tx.Tree(ctx, g); err != nil || string(v) != "t" {
+			t.Errorf("the view does not see its PutEntry: %q, %v", v, err)
+		}
+		return errors.New("roll back")
+	})
+	if err == nil || b.Len() != 1 {
+		t.Errorf("rolled-back PutEntry: %v, %d records", err, b.Len())
 	}
 }
