@@ -3,9 +3,9 @@ SHELL := /bin/bash
 GO ?= go
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: test test-native test-wasm vet vet-native vet-wasm bench-mem bench-go
+.PHONY: test test-native test-wasm vet vet-native vet-wasm bench-mem bench-go fuzz-short
 
-test: vet test-native test-wasm test-e2e
+test: vet test-native fuzz-short test-wasm test-e2e
 
 vet: vet-native vet-wasm
 
@@ -18,6 +18,13 @@ vet-wasm:
 
 test-native:
 	$(GO) test -race -count=1 -timeout 10m ./...
+
+# A short fuzz run of each OpenMLS snapshot parser target (go test -fuzz
+# takes one target per run): make fuzz-short FUZZTIME=2m for a longer one.
+FUZZTIME ?= 10s
+fuzz-short:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./openmlsmem/
+	$(GO) test -run '^$$' -fuzz '^FuzzImport$$' -fuzztime $(FUZZTIME) ./openmlsmem/
 
 # Go tests compiled to wasm, run in headless Chromium (installs what is missing).
 test-wasm:

@@ -43,6 +43,7 @@ func TestLayering(t *testing.T) {
 		{pkg: mod, allowed: nil},
 		{pkg: mod + "/memstore", allowed: []string{mod}},
 		{pkg: mod + "/conformance", allowed: []string{mod}},
+		{pkg: mod + "/openmlsmem", allowed: []string{mod}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.TrimPrefix(tt.pkg, mod+"/"), func(t *testing.T) {
