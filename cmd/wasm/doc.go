@@ -14,9 +14,13 @@
 //	call(handle, name, ...args) Promise of the method's result
 //	begin(handle)              Promise of a transaction handle (handle: store or transaction)
 //	end(txHandle, commit)      Promise; commits (true) or rolls back (false)
+//	importOpenMls(handle, snapshot, dropOrphans)  Promise; imports a MemoryStorage snapshot
+//	exportOpenMls(handle, format)                 Promise of a snapshot ("binary": Uint8Array, "json": string)
+//	syncOpenMls(handle, snapshot, dropOrphans)    Promise of {written, deleted}
 //
 // No function blocks: each converts and checks its arguments at once (bytes,
-// a Uint8Array or an ArrayBuffer, are copied before it returns), then does
+// a Uint8Array or an ArrayBuffer, are copied before it returns; a snapshot
+// may also be a string, the JSON encoding; see package openmlsmem), then does
 // its work in a new goroutine and settles the Promise it returned; a panic
 // becomes a rejection (all of it is jsbridge.Export). A rejection is a
 // plain object {code, message} (jsbridge.ErrorToJS); code is one of

@@ -104,6 +104,9 @@ func (a *api) object() js.Value {
 	o.Set("call", jsbridge.Export(a.call))
 	o.Set("begin", jsbridge.Export(a.begin))
 	o.Set("end", jsbridge.Export(a.end))
+	o.Set("importOpenMls", jsbridge.Export(a.importOpenMls))
+	o.Set("exportOpenMls", jsbridge.Export(a.exportOpenMls))
+	o.Set("syncOpenMls", jsbridge.Export(a.syncOpenMls))
 	return o
 }
 
