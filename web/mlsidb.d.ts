@@ -223,8 +223,59 @@ export interface StorageProvider {
   deletePsk(pskId: Bytes): Promise<void>;
 }
 
-/** A store or a transaction: the contract, plus deleteGroup and nested transactions. */
-export interface StoreCalls extends StorageProvider {
+/**
+ * An OpenMLS MemoryStorage snapshot: the binary encoding
+ * (MemoryStorage::serialize) or the JSON encoding (save_to_file,
+ * {"values": {"<base64 key>": "<base64 value>"}}) as bytes, or the JSON
+ * encoding as a string. The encoding is told from the bytes.
+ */
+export type OpenMlsSnapshot = Bytes | string;
+
+/** Options of importOpenMls and syncOpenMls. */
+export interface OpenMlsReadOptions {
+  /**
+   * Skip QueuedProposal entries whose ref is not in their group's
+   * ProposalQueueRefs list instead of rejecting the snapshot
+   * (OpenMLS's clear_proposal_queue leaves such bodies behind).
+   */
+  dropOrphanProposals?: boolean;
+}
+
+/** What syncOpenMls wrote and deleted, in MemoryStorage entries. */
+export interface OpenMlsSyncResult {
+  /** Entries that were new or changed (a list is one entry, each queued proposal body one). */
+  written: number;
+  /** Entries the snapshot no longer has. */
+  deleted: number;
+}
+
+/** The OpenMLS MemoryStorage calls of a store or transaction. */
+export interface OpenMlsCalls {
+  /**
+   * Writes every entry of the snapshot, through the calls OpenMLS would
+   * make, in one transaction: all of it or, on any error, nothing. Lists in
+   * the snapshot replace the stored ones; records it does not mention stay.
+   * A snapshot that cannot be read or mapped rejects with InvalidArgument,
+   * naming the entry's position and label (never its bytes).
+   */
+  importOpenMls(snapshot: OpenMlsSnapshot, options?: OpenMlsReadOptions): Promise<void>;
+  /**
+   * Makes the store hold exactly what the snapshot holds, in one
+   * transaction: writes the entries that are new or changed and deletes the
+   * ones that are gone. Call it after each OpenMLS operation.
+   */
+  syncOpenMls(snapshot: OpenMlsSnapshot, options?: OpenMlsReadOptions): Promise<OpenMlsSyncResult>;
+  /** Everything stored, as a MemoryStorage snapshot in the JSON encoding. */
+  exportOpenMls(options: { format: 'json' }): Promise<string>;
+  /** Everything stored, as a MemoryStorage snapshot in the binary encoding (the default). */
+  exportOpenMls(options?: { format?: 'binary' }): Promise<Uint8Array>;
+}
+
+/**
+ * A store or a transaction: the contract, plus deleteGroup, nested
+ * transactions and the OpenMLS MemoryStorage calls.
+ */
+export interface StoreCalls extends StorageProvider, OpenMlsCalls {
   /** Removes every group-scoped record of the group, in every method group, in one atomic step. */
   deleteGroup(groupId: Bytes): Promise<void>;
   /**
@@ -261,7 +312,7 @@ export declare class MlsStore implements StoreCalls {
   deleteGroup(groupId: Bytes): Promise<void>;
   transaction<T>(fn: (tx: MlsTransaction) => Promise<T> | T): Promise<T>;
 }
-export interface MlsStore extends StorageProvider {}
+export interface MlsStore extends StorageProvider, OpenMlsCalls {}
 
 /** The view of a store inside store.transaction; it ends when the callback settles. */
 export declare class MlsTransaction implements StoreCalls {
@@ -269,7 +320,7 @@ export declare class MlsTransaction implements StoreCalls {
   deleteGroup(groupId: Bytes): Promise<void>;
   transaction<T>(fn: (tx: MlsTransaction) => Promise<T> | T): Promise<T>;
 }
-export interface MlsTransaction extends StorageProvider {}
+export interface MlsTransaction extends StorageProvider, OpenMlsCalls {}
 
 /**
  * Opens (creating it if needed) the store called options.name. The first

@@ -297,7 +297,8 @@ function endedError(owner) {
 }
 
 /** The calls a store and a transaction share: the contract methods (added
- * from the wasm's method table), deleteGroup and transaction. */
+ * from the wasm's method table), deleteGroup, transaction, and the OpenMLS
+ * MemoryStorage calls (importOpenMls, syncOpenMls, exportOpenMls). */
 class Calls {
   constructor(rt, handle) {
     this[RT] = rt;
@@ -320,6 +321,92 @@ class Calls {
     if (this[ENDED]) return Promise.reject(endedError(this));
     return track(this, exclusive(this, () => runTransaction(this, fn)));
   }
+
+  /**
+   * Writes every entry of an OpenMLS MemoryStorage snapshot, all or
+   * nothing; lists in the snapshot replace the stored ones.
+   * @param {Uint8Array | ArrayBuffer | string} snapshot binary or JSON
+   *   encoding (a string is the JSON encoding)
+   * @param {{dropOrphanProposals?: boolean}} [options]
+   * @returns {Promise<void>}
+   */
+  importOpenMls(...args) {
+    return openMlsWrite(this, 'importOpenMls', args).then(() => undefined);
+  }
+
+  /**
+   * Makes the store hold exactly what the snapshot holds: writes the
+   * entries that are new or changed, deletes the ones that are gone, in
+   * one transaction. Resolves to how many MemoryStorage entries it wrote
+   * and deleted.
+   * @param {Uint8Array | ArrayBuffer | string} snapshot
+   * @param {{dropOrphanProposals?: boolean}} [options]
+   * @returns {Promise<{written: number, deleted: number}>}
+   */
+  syncOpenMls(...args) {
+    return openMlsWrite(this, 'syncOpenMls', args);
+  }
+
+  /**
+   * Everything stored, as an OpenMLS MemoryStorage snapshot: a Uint8Array
+   * for format 'binary' (the default), a string for 'json'.
+   * @param {{format?: 'binary' | 'json'}} [options]
+   * @returns {Promise<Uint8Array | string>}
+   */
+  exportOpenMls(...args) {
+    if (this[ENDED]) return Promise.reject(endedError(this));
+    let format = 'binary';
+    try {
+      if (args.length > 1) throw invalid(`exportOpenMls: want at most 1 argument, got ${args.length}`);
+      const options = checkOptions('exportOpenMls', args[0], ['format']);
+      if (options.format !== undefined) {
+        if (options.format !== 'binary' && options.format !== 'json') {
+          throw invalid('exportOpenMls: format must be "binary" or "json"');
+        }
+        format = options.format;
+      }
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return track(this, goCall(this[RT], 'exportOpenMls', this[HANDLE], format));
+  }
+}
+
+// checkOptions checks an optional options object (argument 2 of the
+// import and sync calls, 1 of export) and its keys.
+function checkOptions(name, options, keys) {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw invalid(`${name}: options must be an object, got ${describe(options)}`);
+  }
+  for (const k of Object.keys(options)) {
+    if (!keys.includes(k)) throw invalid(`${name}: unknown option ${JSON.stringify(k)} (known: ${keys.join(', ')})`);
+  }
+  return options;
+}
+
+// openMlsWrite checks (snapshot, options?) and runs importOpenMls or
+// syncOpenMls under the store's write lock.
+function openMlsWrite(owner, name, args) {
+  if (owner[ENDED]) return Promise.reject(endedError(owner));
+  let snapshot;
+  let drop;
+  try {
+    if (args.length < 1 || args.length > 2) throw invalid(`${name}: want 1 or 2 arguments (snapshot, options), got ${args.length}`);
+    snapshot = typeof args[0] === 'string' ? args[0] : asBytes(args[0]);
+    if (snapshot === undefined) {
+      throw invalid(`${name}: argument 1 (snapshot) must be a Uint8Array, an ArrayBuffer or a string, got ${describe(args[0])}`);
+    }
+    const options = checkOptions(name, args[1], ['dropOrphanProposals']);
+    if (options.dropOrphanProposals !== undefined && typeof options.dropOrphanProposals !== 'boolean') {
+      throw invalid(`${name}: dropOrphanProposals must be a boolean`);
+    }
+    drop = options.dropOrphanProposals === true;
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  const call = () => goCall(owner[RT], name, owner[HANDLE], snapshot, drop);
+  return track(owner, exclusive(owner, call));
 }
 
 async function runTransaction(owner, fn) {

@@ -23,6 +23,24 @@ export async function use(): Promise<void> {
       console.log(code === ErrorCode.Closed, tree, pairs, queued, n);
     }
   }
+  // OpenMLS MemoryStorage snapshots: bytes or a JSON string in, the export's type by format.
+  const bin: Uint8Array = await store.exportOpenMls();
+  const text: string = await store.exportOpenMls({ format: 'json' });
+  const bin2: Uint8Array = await store.exportOpenMls({ format: 'binary' });
+  await store.importOpenMls(bin);
+  await store.importOpenMls(text, { dropOrphanProposals: true });
+  const { written, deleted }: { written: number; deleted: number } = await store.syncOpenMls(bin2.buffer as ArrayBuffer);
+  await store.transaction(async (tx) => tx.syncOpenMls(text));
+  console.log(written + deleted);
+  // @ts-expect-error unknown format
+  await store.exportOpenMls({ format: 'xml' });
+  // @ts-expect-error a JSON export is a string
+  const notBytes: Uint8Array = await store.exportOpenMls({ format: 'json' });
+  // @ts-expect-error numbers are not snapshots
+  await store.importOpenMls(42);
+  // @ts-expect-error unknown option
+  await store.syncOpenMls(bin, { dropOrphans: true });
+  console.log(notBytes);
   // @ts-expect-error strings are not bytes
   await store.writeTree('group', g);
   // @ts-expect-error the leaf index is a number
