@@ -20,7 +20,7 @@
 //		if err := tx.WriteTree(ctx, groupID, tree); err != nil {
 //			return err
 //		}
-//		return tx.WriteGroupContext(ctx, groupID, groupContext)
+//		return tx.WriteContext(ctx, groupID, groupContext)
 //	})
 //	tree, err := p.Tree(ctx, groupID)
 //	if errors.Is(err, mlsidb.ErrNotFound) { ... }
