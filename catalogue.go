@@ -181,3 +181,19 @@ func (g MethodGroup) String() string {
 }
 
 func (g MethodGroup) store() string { return catalogue[g-1].Store }
+
+// storeGroups maps record store names to their method groups.
+var storeGroups = func() map[string]MethodGroup {
+	m := make(map[string]MethodGroup, len(catalogue))
+	for _, g := range catalogue {
+		m[g.Store] = g.Group
+	}
+	return m
+}()
+
+// MethodGroupOf returns the method group whose records the record store
+// called store holds; ok is false for [MetaStore] and unknown names.
+func MethodGroupOf(store string) (g MethodGroup, ok bool) {
+	g, ok = storeGroups[store]
+	return g, ok
+}

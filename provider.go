@@ -56,9 +56,13 @@ func New(ctx context.Context, b Backend, opts Options) (*Provider, error) {
 		return fail(err)
 	}
 	d := &direct{b: b, sem: newSem()}
+	d.locker, _ = b.(Locker)
 	p := &Provider{kv: d, version: v, prefix: VersionPrefix(v), top: d}
 	if err := p.checkMeta(ctx); err != nil {
 		return fail(err)
+	}
+	if n, ok := b.(Notifier); ok {
+		d.publish, d.stopNotify = n.Notify(d.received)
 	}
 	return p, nil
 }
@@ -94,14 +98,19 @@ func (p *Provider) checkMeta(ctx context.Context) error {
 func (p *Provider) Version() uint16 { return p.version }
 
 // Close closes the provider and its backend. Later calls fail with
-// ErrClosed; closing again does nothing. Close must not be called on the
-// view handed to an Update function.
+// ErrClosed; closing again does nothing. It stops every watcher (see
+// [Provider.Watch]). Close must not be called on the view handed to an
+// Update function.
 func (p *Provider) Close() error {
 	if p.top == nil {
 		return &Error{Op: "Close", Err: invalid("a transaction view cannot be closed")}
 	}
 	if p.top.closed.Swap(true) {
 		return nil
+	}
+	p.top.hub.close()
+	if p.top.stopNotify != nil {
+		p.top.stopNotify()
 	}
 	if err := p.top.b.Close(); err != nil {
 		return &Error{Op: "Close", Err: err}
@@ -197,12 +206,19 @@ func checkKey(what string, k []byte) error {
 	return nil
 }
 
-// direct is the kv of a top-level provider: the backend, a write lock and
-// the closed flag.
+// direct is the kv of a top-level provider: the backend, the writer lock
+// (its own, and the backend's when it is a Locker), the group locks, the
+// watchers and the closed flag.
 type direct struct {
 	b      Backend
 	sem    sem
+	locker Locker // nil when the backend is none
+	groups groupLocks
 	closed atomic.Bool
+
+	hub        hub
+	publish    func(Change) // nil when the backend is no Notifier
+	stopNotify func()
 }
 
 var errClosed = &detailError{sentinel: ErrClosed, detail: "the store was closed"}
@@ -228,14 +244,61 @@ func (d *direct) apply(ctx context.Context, ops []Op) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return d.b.Apply(ctx, ops)
+	if err := d.b.Apply(ctx, ops); err != nil {
+		return err
+	}
+	d.committed(ops)
+	return nil
 }
 
+// committed tells the other connections and this provider's watchers what
+// a successful Apply changed.
+func (d *direct) committed(ops []Op) {
+	if d.publish == nil && !d.hub.active() {
+		return
+	}
+	c, ok := changeOf(ops)
+	if !ok {
+		return
+	}
+	if d.publish != nil {
+		d.publish(c)
+	}
+	c.Local = true
+	d.hub.deliver(c)
+}
+
+// received hands a change another connection published to the watchers.
+func (d *direct) received(c Change) {
+	if d.closed.Load() {
+		return
+	}
+	c.Local = false
+	d.hub.deliver(c)
+}
+
+// lock takes the provider's writer lock, then the backend's when it is a
+// Locker.
 func (d *direct) lock(ctx context.Context) (func(), error) {
 	if d.closed.Load() {
 		return nil, errClosed
 	}
-	return d.sem.lock(ctx)
+	unlock, err := d.sem.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if d.locker == nil {
+		return unlock, nil
+	}
+	release, err := d.locker.Lock(ctx)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	return func() {
+		release()
+		unlock()
+	}, nil
 }
 
 // sem is a mutex whose wait a context can end.

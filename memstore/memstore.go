@@ -3,6 +3,12 @@
 // process.
 //
 //	p, err := mlsidb.New(ctx, memstore.New(), mlsidb.Options{})
+//
+// [Backend.Share] opens a second handle over the same records, as a second
+// tab opens a second connection to one IndexedDB database: the handles
+// share the writer lock ([mlsidb.Locker]), the group locks
+// ([mlsidb.GroupLocker]) and change notifications ([mlsidb.Notifier]), so
+// providers over them behave like providers in two tabs.
 package memstore
 
 import (
@@ -16,13 +22,24 @@ import (
 	"github.com/mlsidb/mlsidb"
 )
 
-// Backend keeps records in memory, ordered by key. It is safe for
-// concurrent use; every Apply is atomic. The zero value is not usable; call
-// [New].
+// Backend is one handle on in-memory records, ordered by key. It is safe
+// for concurrent use; every Apply is atomic. The zero value is not usable;
+// call [New] or [Backend.Share].
 type Backend struct {
+	d      *data
+	closed bool // guarded by d.mu
+}
+
+// data is what the handles of one store share.
+type data struct {
 	mu     sync.RWMutex
-	closed bool
 	stores map[string]*table
+
+	writer chan struct{} // the writer lock: a mutex whose wait a ctx can end
+	groups lockTable
+
+	notifyMu  sync.Mutex
+	endpoints map[*endpoint]struct{}
 }
 
 // table is one record store: keys kept sorted beside a map of values.
@@ -33,7 +50,17 @@ type table struct {
 
 // New returns an empty in-memory backend.
 func New() *Backend {
-	return &Backend{stores: map[string]*table{}}
+	return &Backend{d: &data{
+		stores:    map[string]*table{},
+		writer:    make(chan struct{}, 1),
+		endpoints: map[*endpoint]struct{}{},
+	}}
+}
+
+// Share returns another handle over the same records. Closing one handle
+// leaves the others open.
+func (b *Backend) Share() *Backend {
+	return &Backend{d: b.d}
 }
 
 var errClosed = closedError{}
@@ -50,12 +77,12 @@ func (b *Backend) Get(ctx context.Context, store string, key []byte) ([]byte, er
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	b.mu.RLock()
-	defer b.mu.RUnlock()
+	b.d.mu.RLock()
+	defer b.d.mu.RUnlock()
 	if b.closed {
 		return nil, errClosed
 	}
-	t := b.stores[store]
+	t := b.d.stores[store]
 	if t == nil {
 		return nil, mlsidb.ErrNotFound
 	}
@@ -78,12 +105,12 @@ func (b *Backend) Scan(ctx context.Context, store string, r mlsidb.KeyRange, rev
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	b.mu.RLock()
-	defer b.mu.RUnlock()
+	b.d.mu.RLock()
+	defer b.d.mu.RUnlock()
 	if b.closed {
 		return nil, errClosed
 	}
-	t := b.stores[store]
+	t := b.d.stores[store]
 	if t == nil {
 		return []mlsidb.Record{}, nil
 	}
@@ -125,8 +152,8 @@ func (b *Backend) Apply(ctx context.Context, ops []mlsidb.Op) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	b.d.mu.Lock()
+	defer b.d.mu.Unlock()
 	if b.closed {
 		return errClosed
 	}
@@ -136,13 +163,13 @@ func (b *Backend) Apply(ctx context.Context, ops []mlsidb.Op) error {
 		}
 	}
 	for _, op := range ops {
-		t := b.stores[op.Store]
+		t := b.d.stores[op.Store]
 		if t == nil {
 			if op.Kind != mlsidb.OpPut {
 				continue
 			}
 			t = &table{vals: map[string][]byte{}}
-			b.stores[op.Store] = t
+			b.d.stores[op.Store] = t
 		}
 		switch op.Kind {
 		case mlsidb.OpPut:
@@ -170,10 +197,11 @@ func (b *Backend) Apply(ctx context.Context, ops []mlsidb.Op) error {
 	return nil
 }
 
-// Close implements [mlsidb.Backend]. Later calls fail with ErrClosed.
+// Close implements [mlsidb.Backend]: later calls of this handle fail
+// with ErrClosed. Other handles (see [Backend.Share]) stay open.
 func (b *Backend) Close() error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	b.d.mu.Lock()
+	defer b.d.mu.Unlock()
 	b.closed = true
 	return nil
 }
@@ -181,10 +209,10 @@ func (b *Backend) Close() error {
 // Len returns how many records the backend holds in all stores; tests use
 // it to check that nothing is left behind.
 func (b *Backend) Len() int {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
+	b.d.mu.RLock()
+	defer b.d.mu.RUnlock()
 	n := 0
-	for _, t := range b.stores {
+	for _, t := range b.d.stores {
 		n += len(t.keys)
 	}
 	return n
