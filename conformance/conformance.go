@@ -30,6 +30,14 @@
 //   - lists: order, duplicates, queue places, epoch key pair lists.
 //   - concurrency: concurrent appends, queueing and transactions lose
 //     nothing.
+//   - group-lock: Provider.WithGroupLock is exclusive per group, independent
+//     between groups, bounded by its context, released whatever its
+//     function does, not re-entrant, and (with Options.Share) holds across
+//     connections.
+//   - shared: two providers over two connections to the same data (two
+//     tabs) lose none of each other's read-modify-writes, and learn of each
+//     other's commits when the backend is an [mlsidb.Notifier] (skipped
+//     when Options.Share is nil).
 //   - update: transactions commit all or nothing, see their own writes,
 //     nest, and run StorageProvider code unchanged.
 //   - persistence: everything survives a reopen (skipped for backends that
@@ -66,6 +74,11 @@ type Options struct {
 	// backends that do not persist; the persistence cases are then skipped
 	// with that reason.
 	Reopen func(t *testing.T, b mlsidb.Backend) mlsidb.Backend
+	// Share returns a second connection to the data of b, as a second tab
+	// or worker would open it: a backend over the same records, open at
+	// the same time as b, closed apart from it. Nil for backends that
+	// cannot be shared; the cases of two connections are then skipped.
+	Share func(t *testing.T, b mlsidb.Backend) mlsidb.Backend
 }
 
 // Run runs the whole suite against the backend. Subtests are named
@@ -79,6 +92,9 @@ func Run(t *testing.T, opts Options) {
 	cfg := config{newBackend: func(r reporter) mlsidb.Backend { return opts.New(r.(tReporter).T) }}
 	if opts.Reopen != nil {
 		cfg.reopen = func(r reporter, b mlsidb.Backend) mlsidb.Backend { return opts.Reopen(r.(tReporter).T, b) }
+	}
+	if opts.Share != nil {
+		cfg.share = func(r reporter, b mlsidb.Backend) mlsidb.Backend { return opts.Share(r.(tReporter).T, b) }
 	}
 	run(tReporter{t}, cfg)
 }
@@ -117,6 +133,7 @@ const deadlockTimeout = 10 * time.Second
 type config struct {
 	newBackend func(r reporter) mlsidb.Backend
 	reopen     func(r reporter, b mlsidb.Backend) mlsidb.Backend // nil: no persistence
+	share      func(r reporter, b mlsidb.Backend) mlsidb.Backend // nil: not shareable
 }
 
 // suite holds the configuration and the method group table.
@@ -148,6 +165,8 @@ func run(r reporter, cfg config) {
 	r.Run("isolation", s.isolationRules)
 	r.Run("lists", s.listRules)
 	r.Run("concurrency", s.concurrencyRules)
+	r.Run("group-lock", s.groupLockRules)
+	r.Run("shared", s.sharedRules)
 	r.Run("update", s.updateRules)
 	r.Run("persistence", s.persistence)
 	r.Run("bad-input", s.badInputRules)

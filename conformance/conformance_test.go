@@ -21,9 +21,33 @@ import (
 // broken wraps a memstore and overrides what it breaks.
 type broken struct {
 	*memstore.Backend
-	get   func(b *broken, ctx context.Context, store string, key []byte) ([]byte, error)
-	scan  func(b *broken, ctx context.Context, store string, r mlsidb.KeyRange, reverse bool, limit int) ([]mlsidb.Record, error)
-	apply func(b *broken, ctx context.Context, ops []mlsidb.Op) error
+	get       func(b *broken, ctx context.Context, store string, key []byte) ([]byte, error)
+	scan      func(b *broken, ctx context.Context, store string, r mlsidb.KeyRange, reverse bool, limit int) ([]mlsidb.Record, error)
+	apply     func(b *broken, ctx context.Context, ops []mlsidb.Op) error
+	lock      func(b *broken, ctx context.Context) (func(), error)
+	lockGroup func(b *broken, ctx context.Context, groupID []byte) (func(), error)
+	notify    func(b *broken, receive func(mlsidb.Change)) (func(mlsidb.Change), func())
+}
+
+func (b *broken) Lock(ctx context.Context) (func(), error) {
+	if b.lock != nil {
+		return b.lock(b, ctx)
+	}
+	return b.Backend.Lock(ctx)
+}
+
+func (b *broken) LockGroup(ctx context.Context, groupID []byte) (func(), error) {
+	if b.lockGroup != nil {
+		return b.lockGroup(b, ctx, groupID)
+	}
+	return b.Backend.LockGroup(ctx, groupID)
+}
+
+func (b *broken) Notify(receive func(mlsidb.Change)) (func(mlsidb.Change), func()) {
+	if b.notify != nil {
+		return b.notify(b, receive)
+	}
+	return b.Backend.Notify(receive)
 }
 
 func (b *broken) Get(ctx context.Context, store string, key []byte) ([]byte, error) {
@@ -98,6 +122,9 @@ func (p *persistent) Close() error { p.closed.Store(true); return nil }
 func persistentConfig() config {
 	return config{
 		newBackend: func(reporter) mlsidb.Backend { return &persistent{Backend: memstore.New()} },
+		share: func(_ reporter, b mlsidb.Backend) mlsidb.Backend {
+			return &persistent{Backend: b.(*persistent).Backend.Share()}
+		},
 		reopen: func(r reporter, b mlsidb.Backend) mlsidb.Backend {
 			old := b.(*persistent)
 			if !old.closed.Load() {
@@ -111,12 +138,22 @@ func persistentConfig() config {
 // brokenConfig returns a config whose backends are memstores with the
 // given overrides.
 func brokenConfig(setup func(b *broken)) config {
-	return config{newBackend: func(reporter) mlsidb.Backend {
-		b := &broken{Backend: memstore.New()}
-		setup(b)
-		return b
-	}}
+	return config{
+		newBackend: func(reporter) mlsidb.Backend {
+			b := &broken{Backend: memstore.New()}
+			setup(b)
+			return b
+		},
+		share: func(_ reporter, b mlsidb.Backend) mlsidb.Backend {
+			second := *b.(*broken)
+			second.Backend = second.Backend.Share()
+			return &second
+		},
+	}
 }
+
+// noLock is a writer or group lock that locks nothing.
+func noLock() (func(), error) { return func() {}, nil }
 
 var errMidway = errors.New("conformance test: failing midway")
 
@@ -368,6 +405,32 @@ func brokenBackends() []brokenCase {
 			}),
 			rules: []string{"isolation/method-groups/tree", "isolation/method-groups/group_context", "backend/every-store"},
 		},
+		{
+			name: "writer-lock-not-shared",
+			what: "does not serialize the writers of two connections",
+			cfg: brokenConfig(func(b *broken) {
+				b.lock = func(*broken, context.Context) (func(), error) { return noLock() }
+			}),
+			rules: []string{"shared/read-modify-write"},
+		},
+		{
+			name: "group-lock-not-shared",
+			what: "does not lock a group across connections",
+			cfg: brokenConfig(func(b *broken) {
+				b.lockGroup = func(*broken, context.Context, []byte) (func(), error) { return noLock() }
+			}),
+			rules: []string{"group-lock/shared"},
+		},
+		{
+			name: "drops-changes",
+			what: "publishes no changes to other connections",
+			cfg: brokenConfig(func(b *broken) {
+				b.notify = func(*broken, func(mlsidb.Change)) (func(mlsidb.Change), func()) {
+					return func(mlsidb.Change) {}, func() {}
+				}
+			}),
+			rules: []string{"shared/changes"},
+		},
 	}
 }
 
@@ -398,7 +461,10 @@ func TestSuitePassesCorrectBackends(t *testing.T) {
 		cfg  config
 		skip []string
 	}{
-		{"memstore", config{newBackend: func(reporter) mlsidb.Backend { return memstore.New() }}, []string{"persistence: backend does not persist (Options.Reopen is nil)"}},
+		{"memstore", config{
+			newBackend: func(reporter) mlsidb.Backend { return memstore.New() },
+			share:      func(_ reporter, b mlsidb.Backend) mlsidb.Backend { return b.(*memstore.Backend).Share() },
+		}, []string{"persistence: backend does not persist (Options.Reopen is nil)"}},
 		{"persistent-memstore", persistentConfig(), nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

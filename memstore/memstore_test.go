@@ -9,9 +9,11 @@ import (
 )
 
 // TestConformance runs the conformance suite against memstore. memstore
-// does not persist, so the persistence rule is skipped.
+// does not persist, so the persistence rule is skipped; Share opens the
+// second connection of the two-connection rules.
 func TestConformance(t *testing.T) {
 	conformance.Run(t, conformance.Options{
-		New: func(t *testing.T) mlsidb.Backend { return memstore.New() },
+		New:   func(t *testing.T) mlsidb.Backend { return memstore.New() },
+		Share: func(t *testing.T, b mlsidb.Backend) mlsidb.Backend { return b.(*memstore.Backend).Share() },
 	})
 }
