@@ -244,6 +244,9 @@ func (b *Backend) Apply(ctx context.Context, ops []mlsidb.Op) error {
 	if len(stores) == 0 {
 		return nil
 	}
+	if unsafeBatches {
+		return b.applyOneByOne(ctx, ops, kinds)
+	}
 	return b.write(ctx, stores, func(os func(string) js.Value) error {
 		for i, op := range ops {
 			switch op.Kind {
@@ -263,6 +266,35 @@ func (b *Backend) Apply(ctx context.Context, ops []mlsidb.Op) error {
 		}
 		return nil
 	})
+}
+
+// applyOneByOne is the test-only broken Apply of the mlsidb_unsafe_batches
+// build: one transaction per op, so a crash can leave part of a batch.
+func (b *Backend) applyOneByOne(ctx context.Context, ops []mlsidb.Op, kinds []jsbridge.RangeKind) error {
+	for i, op := range ops {
+		if op.Kind == mlsidb.OpDeleteRange && kinds[i] == jsbridge.RangeEmpty {
+			continue
+		}
+		err := b.write(ctx, []string{op.Store}, func(os func(string) js.Value) error {
+			switch op.Kind {
+			case mlsidb.OpPut:
+				os(op.Store).Call("put", jsbridge.BytesToJS(op.Value), jsbridge.BytesToJS(op.Key))
+			case mlsidb.OpDelete:
+				os(op.Store).Call("delete", jsbridge.BytesToJS(op.Key))
+			case mlsidb.OpDeleteRange:
+				if kinds[i] == jsbridge.RangeAll {
+					os(op.Store).Call("clear")
+				} else {
+					os(op.Store).Call("delete", keyRange(kinds[i], op.Range))
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func contains(list []string, s string) bool {

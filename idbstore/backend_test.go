@@ -37,6 +37,14 @@ func TestConformance(t *testing.T) {
 			}
 			return nb
 		},
+		// A second connection to the same database, as a second tab opens.
+		Share: func(t *testing.T, b mlsidb.Backend) mlsidb.Backend {
+			nb, err := Open(testCtx(t), b.(*Backend).Name(), Options{})
+			if err != nil {
+				t.Fatalf("second connection: %v", err)
+			}
+			return nb
+		},
 	})
 }
 

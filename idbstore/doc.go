@@ -47,6 +47,36 @@
 // transaction commits as soon as control returns to the event loop with no
 // request pending.
 //
+// # Several tabs and workers
+//
+// Each tab or worker that opens the database has its own connection and its
+// own provider. Three things make them behave as one store:
+//
+//   - The writer lock. The backend is an [mlsidb.Locker]: every write, every
+//     read-modify-write (AppendOwnLeafNode, QueueProposal computes the next
+//     position from what it reads) and every Update of every provider over
+//     the database holds the exclusive Web Lock "mlsidb:<name>:store"
+//     (navigator.locks) while it runs. The provider takes it before it
+//     opens any IndexedDB transaction, so no transaction is ever open while
+//     a goroutine waits for a lock. Two tabs never interleave a
+//     read-modify-write.
+//   - Group locks. The backend is an [mlsidb.GroupLocker]:
+//     mlsidb.Provider.WithGroupLock takes the Web Lock [GroupLockName],
+//     "mlsidb:<name>:group:<SHA-256 of the group id, hex>", so an MLS
+//     operation on a group excludes every other one, in every tab. Lock
+//     names stay short and never show group ids.
+//   - Change notifications. The backend is an [mlsidb.Notifier]: after each
+//     commit, the provider posts the groups and method groups it changed on
+//     the BroadcastChannel "mlsidb:<name>", and every other provider over
+//     the database hands them to its watchers (mlsidb.Provider.Watch).
+//
+// A wait for a Web Lock ends with its context (the request is aborted with
+// an AbortSignal). Where the host has no Web Locks (plain http:// origins
+// other than localhost, browsers before 2022; see [Backend.WebLocks]) there
+// is no way to wait for another tab short of polling: the backend then
+// locks nothing, and writers and groups are serialized within each
+// provider only. Without BroadcastChannel no changes are sent.
+//
 // # Durability
 //
 // Readwrite transactions are "strict" by default ([DurabilityStrict]): the
@@ -63,13 +93,22 @@
 //
 // When another connection (another tab, or newer code) asks to upgrade or
 // delete the database, the backend closes its connection at once so the
-// other can proceed, and answers every later call with [mlsidb.ErrClosed];
-// the application reopens when it is ready. When this backend's own open
+// other can proceed, closes [Backend.Done], and answers every later call
+// with [mlsidb.ErrClosed] ([Backend.Err] is [ErrVersionChange]); the
+// application reloads (a newer version of it now owns the database) or
+// reopens when it is ready. When this backend's own open
 // or upgrade is held up by connections that do not close, Open fails with
 // [mlsidb.ErrBlocked] after Options.BlockedTimeout instead of hanging. A
 // host without IndexedDB (Node, some privacy modes, sandboxed frames) gives
 // [mlsidb.ErrUnavailable]. Errors name the operation and the object store,
 // never key or value bytes.
+//
+// # Test-only builds
+//
+// Two build tags break a guarantee on purpose, so that the browser tests
+// can show they catch it: mlsidb_unsafe_batches commits each op of an Apply
+// in a transaction of its own, mlsidb_unsafe_nolocks takes no Web Locks. A
+// build with either prints a warning when it starts. Never ship one.
 //
 // # go-indexeddb
 //

@@ -63,6 +63,12 @@ type Options struct {
 	// Factory is the IDBFactory to open the database with; the zero
 	// js.Value (undefined) means globalThis.indexedDB.
 	Factory js.Value
+	// LockManager is the Web Locks LockManager that serializes writers and
+	// locks groups across tabs and workers; the zero js.Value (undefined)
+	// means navigator.locks when the host has it. Null turns Web Locks
+	// off: writers are then serialized within each provider only (see
+	// Backend.WebLocks).
+	LockManager js.Value
 }
 
 // Backend is an [mlsidb.Backend] over one IndexedDB database. It is safe
@@ -73,10 +79,18 @@ type Backend struct {
 	txOptions  js.Value            // {durability: ...} for readwrite transactions
 	storeNames map[string]js.Value // record store name -> its JS string
 
+	locks       js.Value // the LockManager, or undefined
+	writerLock  string   // Web Lock name of the writer lock
+	groupPrefix string   // Web Lock names of group locks start with it
+
 	closed    atomic.Pointer[closedError]
+	done      chan struct{} // closed once closed is set
 	release   sync.Once
 	onVersion js.Func
 	onClose   js.Func
+
+	notifyMu  sync.Mutex
+	endpoints map[*endpoint]struct{}
 }
 
 // closedError is returned by every call after the connection closed; it
@@ -86,10 +100,18 @@ type closedError struct{ why string }
 func (e *closedError) Error() string { return "idbstore: " + mlsidb.ErrClosed.Error() + ": " + e.why }
 func (e *closedError) Unwrap() error { return mlsidb.ErrClosed }
 
+var errClosedByCaller = &closedError{why: "Close was called"}
+
+// The reasons a backend closes by itself, as [Backend.Err] returns them;
+// both wrap mlsidb.ErrClosed.
 var (
-	errClosedByCaller = &closedError{why: "Close was called"}
-	errClosedUpgrade  = &closedError{why: "another connection asked to upgrade or delete the database"}
-	errClosedBrowser  = &closedError{why: "the browser closed the connection"}
+	// ErrVersionChange: another connection (a tab with newer code, or one
+	// deleting the database) asked to upgrade or delete the database, and
+	// the backend closed its connection so that it could.
+	ErrVersionChange error = &closedError{why: "another connection asked to upgrade or delete the database"}
+	// ErrClosedByBrowser: the browser closed the connection (the user
+	// cleared site data, or the storage failed).
+	ErrClosedByBrowser error = &closedError{why: "the browser closed the connection"}
 )
 
 // Open opens (creating or upgrading it as needed) the IndexedDB database
@@ -318,10 +340,15 @@ func runSteps(db, tx js.Value, steps []upgradeStep, old int) (err error) {
 func newBackend(name string, db js.Value, opts Options) (*Backend, error) {
 	names := db.Get("objectStoreNames")
 	b := &Backend{
-		name:       name,
-		db:         db,
-		txOptions:  js.ValueOf(map[string]any{"durability": opts.Durability.String()}),
-		storeNames: make(map[string]js.Value),
+		name:        name,
+		db:          db,
+		txOptions:   js.ValueOf(map[string]any{"durability": opts.Durability.String()}),
+		storeNames:  make(map[string]js.Value),
+		locks:       lockManager(opts),
+		writerLock:  writerLockName(name),
+		groupPrefix: groupLockPrefix(name),
+		done:        make(chan struct{}),
+		endpoints:   map[*endpoint]struct{}{},
 	}
 	for _, s := range mlsidb.StoreNames() {
 		if !names.Call("contains", s).Bool() {
@@ -332,11 +359,11 @@ func newBackend(name string, db js.Value, opts Options) (*Backend, error) {
 		b.storeNames[s] = js.ValueOf(s)
 	}
 	b.onVersion = js.FuncOf(func(js.Value, []js.Value) any {
-		b.shut(errClosedUpgrade)
+		b.shut(ErrVersionChange.(*closedError))
 		return nil
 	})
 	b.onClose = js.FuncOf(func(js.Value, []js.Value) any {
-		b.shut(errClosedBrowser)
+		b.shut(ErrClosedByBrowser.(*closedError))
 		return nil
 	})
 	db.Set("onversionchange", b.onVersion)
@@ -350,7 +377,9 @@ func (b *Backend) shut(why *closedError) {
 	if !b.closed.CompareAndSwap(nil, why) {
 		return
 	}
+	close(b.done)
 	_ = jsbridge.Catch(func() { b.db.Call("close") })
+	b.closeEndpoints()
 	b.release.Do(func() {
 		b.db.Set("onversionchange", js.Null())
 		b.db.Set("onclose", js.Null())
@@ -371,14 +400,20 @@ func (b *Backend) Close() error {
 }
 
 // Err returns nil while the backend is open, and an error wrapping
-// mlsidb.ErrClosed that says why once it is closed (by Close, by another
-// connection's upgrade, or by the browser).
+// mlsidb.ErrClosed that says why once it is closed: by Close, by another
+// connection's upgrade or delete ([ErrVersionChange]), or by the browser
+// ([ErrClosedByBrowser]).
 func (b *Backend) Err() error {
 	if e := b.closed.Load(); e != nil {
 		return e
 	}
 	return nil
 }
+
+// Done returns a channel that is closed when the backend closes, by Close
+// or by itself (see Err): a tab learns that a newer version of the app
+// upgraded the database and that it must stop or reload.
+func (b *Backend) Done() <-chan struct{} { return b.done }
 
 // storeValue returns the JS name of a record store, or an error for a name
 // that is not one of mlsidb.StoreNames.
