@@ -66,6 +66,12 @@ export interface OpenOptions {
    * lose writes reported as done) or 'default' (the browser's choice).
    */
   durability?: 'strict' | 'relaxed' | 'default';
+  /**
+   * How long (in milliseconds) the open waits, once other connections block
+   * it (an older tab that does not let a schema upgrade go on), before it
+   * rejects with code Blocked. Default 5000.
+   */
+  blockedTimeout?: number;
 }
 
 /** One entry of the contract's method table. */
@@ -291,18 +297,70 @@ export interface StoreCalls extends StorageProvider, OpenMlsCalls {
   transaction<T>(fn: (tx: MlsTransaction) => Promise<T> | T): Promise<T>;
 }
 
+/** The detail of a "change" event of MlsStore. */
+export interface ChangeDetail {
+  /**
+   * The ids of the groups whose group-scoped records another tab or worker
+   * wrote or deleted in one commit (or in several, merged when this page
+   * fell behind), each once, in bytewise order.
+   */
+  readonly groups: Uint8Array[];
+  /**
+   * The method groups that commit wrote to, as ContractMethod.group names
+   * ("tree", "proposal_queue", "key_package", ...). Writes to key packages,
+   * PSKs and key pairs name their method group but no group.
+   */
+  readonly methodGroups: string[];
+}
+
+/** The detail of a "close" event of MlsStore. */
+export interface CloseDetail {
+  /** Always 'Closed': later calls reject with this code. */
+  readonly code: 'Closed';
+  /**
+   * Why: 'versionchange' when another tab or worker opened the store with a
+   * newer schema (newer code) or deleted it, 'browser' when the browser
+   * closed the connection (site data cleared, storage failure).
+   */
+  readonly reason: 'versionchange' | 'browser';
+  /** A description; it never contains key or value bytes. */
+  readonly message: string;
+}
+
+/** The events of MlsStore. */
+export interface MlsStoreEventMap {
+  /**
+   * Another tab or worker committed changes to this store (never this page's
+   * own commits). A hint to reload the named groups from the store.
+   */
+  change: CustomEvent<ChangeDetail>;
+  /**
+   * The connection was closed from outside (a newer schema, a deleted
+   * database, the browser). The store is closed: later calls reject with
+   * Closed. The app reloads (newer code now owns the data) or reopens.
+   */
+  close: CustomEvent<CloseDetail>;
+}
+
+/** Options of MlsStore.withGroupLock. */
+export interface GroupLockOptions {
+  /** Ends the wait for the lock: withGroupLock then rejects with signal.reason. */
+  signal?: AbortSignal;
+}
+
 /**
- * A store opened by openStore. Its writes and transactions are serialized
- * across the pages and workers of the origin with an exclusive Web Lock
- * named "mlsidb:" + name (navigator.locks), so two tabs can use one store at
- * once without losing a read-modify-write such as appendOwnLeafNode; reads
- * take no lock.
+ * A store opened by openStore. Writes and transactions of every tab and
+ * worker of the origin are serialized (the Web Lock "mlsidb:" + name +
+ * ":store", taken by the wasm for each write and transaction), so two tabs
+ * can use one store at once without losing a read-modify-write such as
+ * appendOwnLeafNode; reads take no lock. It is an EventTarget with the
+ * events of MlsStoreEventMap.
  */
-export declare class MlsStore implements StoreCalls {
+export declare class MlsStore extends EventTarget implements StoreCalls {
   private constructor();
   /** The store's name. */
   readonly name: string;
-  /** True once close was called. */
+  /** True once close was called, or once the connection was closed from outside ("close" event). */
   readonly closed: boolean;
   /**
    * Closes the store: calls already made finish first, later calls reject
@@ -311,6 +369,22 @@ export declare class MlsStore implements StoreCalls {
   close(): Promise<void>;
   deleteGroup(groupId: Bytes): Promise<void>;
   transaction<T>(fn: (tx: MlsTransaction) => Promise<T> | T): Promise<T>;
+  /**
+   * Runs fn while this page holds the exclusive lock of the group, a Web Lock
+   * ("mlsidb:" + name + ":group:" + hex SHA-256 of the group id) shared by
+   * every tab and worker of the origin: no other withGroupLock of this store
+   * and group runs meanwhile. OpenMLS asks for exclusive access per group
+   * operation; wrap each MLS operation (load, compute, transaction) in it.
+   * Resolves to fn's result; rejects with fn's own error, or with
+   * options.signal.reason when the signal aborts the wait. The lock is
+   * advisory (writes do not wait for it) and not re-entrant: a nested
+   * withGroupLock of the same group waits for itself.
+   */
+  withGroupLock<T>(groupId: Bytes, fn: () => Promise<T> | T, options?: GroupLockOptions): Promise<T>;
+  addEventListener<K extends keyof MlsStoreEventMap>(type: K, listener: (this: MlsStore, ev: MlsStoreEventMap[K]) => unknown, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener<K extends keyof MlsStoreEventMap>(type: K, listener: (this: MlsStore, ev: MlsStoreEventMap[K]) => unknown, options?: boolean | EventListenerOptions): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | EventListenerOptions): void;
 }
 export interface MlsStore extends StorageProvider, OpenMlsCalls {}
 

@@ -264,24 +264,16 @@ function checkArgs(m, args) {
 // ---------------------------------------------------------------------------
 // Stores and transactions.
 
-// Writes of one store are serialized across the pages and workers of an
-// origin with an exclusive Web Lock named after the store: each write call
-// and each transaction holds it while it runs. (Within one wasm instance the
-// provider serializes writes itself; across instances, a read-modify-write
-// such as appendOwnLeafNode could otherwise interleave with another tab's
-// and lose an entry.) Reads take no lock.
-const locks = globalThis.navigator?.locks;
-const lockName = (name) => 'mlsidb:' + name;
-
-function exclusive(owner, fn) {
-  if (!locks || !(owner instanceof MlsStore)) return fn();
-  return locks.request(lockName(owner.name), { mode: 'exclusive' }, fn);
-}
+// Writes are serialized by the provider in Go: within the page by its own
+// lock, and across the pages and workers of the origin by the Web Lock
+// "mlsidb:<name>:store" that idbstore takes for every write and every
+// transaction (see idbstore's package documentation). Nothing here locks.
 
 const RT = Symbol('runtime');
 const HANDLE = Symbol('handle');
 const ENDED = Symbol('ended');
 const INFLIGHT = Symbol('inflight');
+const LOST = Symbol('lost');
 
 function track(owner, p) {
   owner[INFLIGHT].add(p);
@@ -291,85 +283,87 @@ function track(owner, p) {
 }
 
 function endedError(owner) {
+  if (owner[LOST]) return owner[LOST];
   return new MlsStorageError(ErrorCode.Closed, owner instanceof MlsTransaction
     ? 'mlsidb: store closed: the transaction has ended'
     : 'mlsidb: store closed: the store was closed');
 }
 
-/** The calls a store and a transaction share: the contract methods (added
- * from the wasm's method table), deleteGroup, transaction, and the OpenMLS
- * MemoryStorage calls (importOpenMls, syncOpenMls, exportOpenMls). */
-class Calls {
-  constructor(rt, handle) {
-    this[RT] = rt;
-    this[HANDLE] = handle;
-    this[ENDED] = false;
-    this[INFLIGHT] = new Set();
-  }
+function initCalls(owner, rt, handle) {
+  owner[RT] = rt;
+  owner[HANDLE] = handle;
+  owner[ENDED] = false;
+  owner[LOST] = null;
+  owner[INFLIGHT] = new Set();
+}
 
-  /**
-   * Runs fn as one transaction: fn's writes through tx are committed
-   * together when fn's Promise resolves and rolled back when it rejects.
-   * @template T
-   * @param {(tx: MlsTransaction) => Promise<T> | T} fn
-   * @returns {Promise<T>}
-   */
-  transaction(fn) {
-    if (typeof fn !== 'function') {
-      return Promise.reject(invalid('transaction: argument 1 must be a function'));
-    }
-    if (this[ENDED]) return Promise.reject(endedError(this));
-    return track(this, exclusive(this, () => runTransaction(this, fn)));
-  }
+const isDead = (owner) => owner[ENDED] || owner[LOST];
 
-  /**
-   * Writes every entry of an OpenMLS MemoryStorage snapshot, all or
-   * nothing; lists in the snapshot replace the stored ones.
-   * @param {Uint8Array | ArrayBuffer | string} snapshot binary or JSON
-   *   encoding (a string is the JSON encoding)
-   * @param {{dropOrphanProposals?: boolean}} [options]
-   * @returns {Promise<void>}
-   */
-  importOpenMls(...args) {
-    return openMlsWrite(this, 'importOpenMls', args).then(() => undefined);
+/**
+ * Runs fn as one transaction: fn's writes through tx are committed
+ * together when fn's Promise resolves and rolled back when it rejects.
+ * (Installed on MlsStore and MlsTransaction.)
+ * @template T
+ * @param {(tx: MlsTransaction) => Promise<T> | T} fn
+ * @returns {Promise<T>}
+ */
+function transaction(fn) {
+  if (typeof fn !== 'function') {
+    return Promise.reject(invalid('transaction: argument 1 must be a function'));
   }
+  if (isDead(this)) return Promise.reject(endedError(this));
+  return track(this, runTransaction(this, fn));
+}
 
-  /**
-   * Makes the store hold exactly what the snapshot holds: writes the
-   * entries that are new or changed, deletes the ones that are gone, in
-   * one transaction. Resolves to how many MemoryStorage entries it wrote
-   * and deleted.
-   * @param {Uint8Array | ArrayBuffer | string} snapshot
-   * @param {{dropOrphanProposals?: boolean}} [options]
-   * @returns {Promise<{written: number, deleted: number}>}
-   */
-  syncOpenMls(...args) {
-    return openMlsWrite(this, 'syncOpenMls', args);
-  }
+/**
+ * Writes every entry of an OpenMLS MemoryStorage snapshot, all or
+ * nothing; lists in the snapshot replace the stored ones. (Installed on
+ * MlsStore and MlsTransaction.)
+ * @param {Uint8Array | ArrayBuffer | string} snapshot binary or JSON
+ *   encoding (a string is the JSON encoding)
+ * @param {{dropOrphanProposals?: boolean}} [options]
+ * @returns {Promise<void>}
+ */
+function importOpenMls(...args) {
+  return openMlsWrite(this, 'importOpenMls', args).then(() => undefined);
+}
 
-  /**
-   * Everything stored, as an OpenMLS MemoryStorage snapshot: a Uint8Array
-   * for format 'binary' (the default), a string for 'json'.
-   * @param {{format?: 'binary' | 'json'}} [options]
-   * @returns {Promise<Uint8Array | string>}
-   */
-  exportOpenMls(...args) {
-    if (this[ENDED]) return Promise.reject(endedError(this));
-    let format = 'binary';
-    try {
-      if (args.length > 1) throw invalid(`exportOpenMls: want at most 1 argument, got ${args.length}`);
-      const options = checkOptions('exportOpenMls', args[0], ['format']);
-      if (options.format !== undefined) {
-        if (options.format !== 'binary' && options.format !== 'json') {
-          throw invalid('exportOpenMls: format must be "binary" or "json"');
-        }
-        format = options.format;
+/**
+ * Makes the store hold exactly what the snapshot holds: writes the
+ * entries that are new or changed, deletes the ones that are gone, in
+ * one transaction. Resolves to how many MemoryStorage entries it wrote
+ * and deleted. (Installed on MlsStore and MlsTransaction.)
+ * @param {Uint8Array | ArrayBuffer | string} snapshot
+ * @param {{dropOrphanProposals?: boolean}} [options]
+ * @returns {Promise<{written: number, deleted: number}>}
+ */
+function syncOpenMls(...args) {
+  return openMlsWrite(this, 'syncOpenMls', args);
+}
+
+/**
+ * Everything stored, as an OpenMLS MemoryStorage snapshot: a Uint8Array
+ * for format 'binary' (the default), a string for 'json'. (Installed on
+ * MlsStore and MlsTransaction.)
+ * @param {{format?: 'binary' | 'json'}} [options]
+ * @returns {Promise<Uint8Array | string>}
+ */
+function exportOpenMls(...args) {
+  if (isDead(this)) return Promise.reject(endedError(this));
+  let format = 'binary';
+  try {
+    if (args.length > 1) throw invalid(`exportOpenMls: want at most 1 argument, got ${args.length}`);
+    const options = checkOptions('exportOpenMls', args[0], ['format']);
+    if (options.format !== undefined) {
+      if (options.format !== 'binary' && options.format !== 'json') {
+        throw invalid('exportOpenMls: format must be "binary" or "json"');
       }
-    } catch (e) {
-      return Promise.reject(e);
+      format = options.format;
     }
-    return track(this, goCall(this[RT], 'exportOpenMls', this[HANDLE], format));
+  } catch (e) {
+    return Promise.reject(e);
   }
+  return track(this, goCall(this[RT], 'exportOpenMls', this[HANDLE], format));
 }
 
 // checkOptions checks an optional options object (argument 2 of the
@@ -386,9 +380,9 @@ function checkOptions(name, options, keys) {
 }
 
 // openMlsWrite checks (snapshot, options?) and runs importOpenMls or
-// syncOpenMls under the store's write lock.
+// syncOpenMls (the provider serializes it with the store's other writes).
 function openMlsWrite(owner, name, args) {
-  if (owner[ENDED]) return Promise.reject(endedError(owner));
+  if (isDead(owner)) return Promise.reject(endedError(owner));
   let snapshot;
   let drop;
   try {
@@ -405,8 +399,7 @@ function openMlsWrite(owner, name, args) {
   } catch (e) {
     return Promise.reject(e);
   }
-  const call = () => goCall(owner[RT], name, owner[HANDLE], snapshot, drop);
-  return track(owner, exclusive(owner, call));
+  return track(owner, goCall(owner[RT], name, owner[HANDLE], snapshot, drop));
 }
 
 async function runTransaction(owner, fn) {
@@ -434,24 +427,25 @@ async function runTransaction(owner, fn) {
   return result;
 }
 
+// The prototypes the contract methods and transaction are installed on.
+const callPrototypes = () => [MlsStore.prototype, MlsTransaction.prototype];
+
 function installMethods(methods) {
   for (const m of methods) {
     const spec = Object.freeze({ ...m, args: Object.freeze([...m.args]) });
-    Object.defineProperty(Calls.prototype, spec.name, {
-      configurable: true,
-      writable: true,
-      value: function (...args) {
-        if (this[ENDED]) return Promise.reject(endedError(this));
-        let checked;
-        try {
-          checked = checkArgs(spec, args);
-        } catch (e) {
-          return Promise.reject(e);
-        }
-        const call = () => goCall(this[RT], 'call', this[HANDLE], spec.name, ...checked);
-        return track(this, spec.result === 'none' ? exclusive(this, call) : call());
-      },
-    });
+    const value = function (...args) {
+      if (isDead(this)) return Promise.reject(endedError(this));
+      let checked;
+      try {
+        checked = checkArgs(spec, args);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return track(this, goCall(this[RT], 'call', this[HANDLE], spec.name, ...checked));
+    };
+    for (const proto of callPrototypes()) {
+      Object.defineProperty(proto, spec.name, { configurable: true, writable: true, value });
+    }
   }
   methodTable = Object.freeze(methods.filter((m) => m.openmls).map((m) => Object.freeze({
     name: m.name, go: m.go, openmls: m.openmls, group: m.group,
@@ -462,17 +456,67 @@ function installMethods(methods) {
 /** @type {ReadonlyArray<object> | null} */
 let methodTable = null;
 
-/** A store opened by openStore. */
-export class MlsStore extends Calls {
+const isAbortSignal = (v) => typeof AbortSignal === 'function' && v instanceof AbortSignal;
+
+/**
+ * A store opened by openStore. It is an EventTarget: "change" events tell
+ * which groups and method groups another tab or worker changed (detail:
+ * {groups: Uint8Array[], methodGroups: string[]}); a "close" event tells
+ * that the connection was closed from outside, for example by a tab that
+ * opened the store with a newer schema (detail: {code: 'Closed', reason,
+ * message}); later calls then reject with Closed.
+ */
+export class MlsStore extends EventTarget {
   /** @param {Runtime} rt @param {number} handle @param {string} name */
   constructor(rt, handle, name) {
-    super(rt, handle);
+    super();
+    initCalls(this, rt, handle);
     /** The store's name (its IndexedDB database). */
     this.name = name;
   }
 
-  /** True once close was called. */
-  get closed() { return this[ENDED]; }
+  /** True once close was called, or the connection was closed from outside. */
+  get closed() { return Boolean(isDead(this)); }
+
+  /**
+   * Runs fn while this page holds the exclusive lock of the group: a Web
+   * Lock shared by every tab and worker of the origin, so no other
+   * withGroupLock of the same group (of this store) runs meanwhile. Use it
+   * around each MLS operation on a group. Resolves to fn's result; rejects
+   * with fn's own error, or with signal.reason when the signal aborts the
+   * wait. Not re-entrant: a nested withGroupLock of the same group waits
+   * for itself (until its signal aborts).
+   * @template T
+   * @param {Uint8Array | ArrayBuffer} groupId
+   * @param {() => Promise<T> | T} fn
+   * @param {{signal?: AbortSignal}} [options]
+   * @returns {Promise<T>}
+   */
+  withGroupLock(groupId, fn, options = {}) {
+    if (isDead(this)) return Promise.reject(endedError(this));
+    const id = asBytes(groupId);
+    if (!id) return Promise.reject(invalid(`withGroupLock: argument 1 must be a Uint8Array or ArrayBuffer, got ${describe(groupId)}`));
+    if (id.length === 0) return Promise.reject(invalid('withGroupLock: the group id is empty'));
+    if (typeof fn !== 'function') return Promise.reject(invalid('withGroupLock: argument 2 must be a function'));
+    if (options === null || typeof options !== 'object') return Promise.reject(invalid('withGroupLock: options must be an object'));
+    const { signal } = options;
+    if (signal !== undefined && !isAbortSignal(signal)) return Promise.reject(invalid('withGroupLock: signal must be an AbortSignal'));
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return (async () => {
+      let lock;
+      try {
+        lock = await goCall(this[RT], 'lockGroup', this[HANDLE], id, signal);
+      } catch (e) {
+        if (signal?.aborted) throw signal.reason;
+        throw e;
+      }
+      try {
+        return await fn();
+      } finally {
+        await goCall(this[RT], 'unlockGroup', lock).catch(() => {});
+      }
+    })();
+  }
 
   /**
    * Closes the store: later calls reject with code Closed. Calls already
@@ -489,20 +533,61 @@ export class MlsStore extends Calls {
 
 /** The view of a store inside store.transaction: its reads see its own
  * writes; it ends when the callback settles. */
-export class MlsTransaction extends Calls {}
+export class MlsTransaction {
+  /** @param {Runtime} rt @param {number} handle */
+  constructor(rt, handle) {
+    initCalls(this, rt, handle);
+  }
+}
+
+for (const proto of callPrototypes()) {
+  for (const value of [transaction, importOpenMls, syncOpenMls, exportOpenMls]) {
+    Object.defineProperty(proto, value.name, { configurable: true, writable: true, value });
+  }
+}
+
+// storeListener returns the function Go calls with the store's events. It
+// runs inside a call from Go, so it only queues the dispatch.
+function storeListener(ref) {
+  return (type, detail) => {
+    queueMicrotask(() => {
+      const store = ref.store;
+      if (!store) {
+        ref.early.push([type, detail]); // before openStore resolved: replayed then
+        return;
+      }
+      if (store[ENDED]) return;
+      if (type === 'change') {
+        store.dispatchEvent(new CustomEvent('change', {
+          detail: { groups: [...detail.groups], methodGroups: [...detail.methodGroups] },
+        }));
+      } else if (type === 'close') {
+        if (store[LOST]) return;
+        store[LOST] = new MlsStorageError(ErrorCode.Closed, String(detail.message));
+        store.dispatchEvent(new CustomEvent('close', {
+          detail: { code: ErrorCode.Closed, reason: String(detail.reason), message: String(detail.message) },
+        }));
+      }
+    });
+  };
+}
 
 /**
  * Opens (creating it if needed) the store called name.
  * @param {{name: string, wasm?: string | URL | Response | WebAssembly.Module,
- *   wasmExec?: string | URL, durability?: 'strict' | 'relaxed' | 'default'}} options
+ *   wasmExec?: string | URL, durability?: 'strict' | 'relaxed' | 'default',
+ *   blockedTimeout?: number}} options
  * @returns {Promise<MlsStore>}
  */
 export async function openStore(options) {
   if (!options || typeof options !== 'object') throw invalid('openStore: options must be an object');
-  const { name, wasm, wasmExec, durability } = options;
+  const { name, wasm, wasmExec, durability, blockedTimeout } = options;
   if (typeof name !== 'string' || name === '') throw invalid('openStore: name must be a non-empty string');
   if (durability !== undefined && !['strict', 'relaxed', 'default'].includes(durability)) {
     throw invalid('openStore: durability must be "strict", "relaxed" or "default"');
+  }
+  if (blockedTimeout !== undefined && !(typeof blockedTimeout === 'number' && blockedTimeout > 0 && blockedTimeout <= 2 ** 31 - 1)) {
+    throw invalid('openStore: blockedTimeout must be a positive number of milliseconds');
   }
   if (wasm !== undefined && !(typeof wasm === 'string' || wasm instanceof URL || wasm instanceof Response ||
       wasm instanceof WebAssembly.Module)) {
@@ -512,8 +597,12 @@ export async function openStore(options) {
     throw invalid('openStore: wasmExec must be a URL or a string');
   }
   const rt = await runtime(wasm, wasmExec);
-  const handle = await goCall(rt, 'open', name, durability ?? 'strict');
-  return new MlsStore(rt, handle, name);
+  const ref = { store: null, early: [] };
+  const listener = storeListener(ref);
+  const handle = await goCall(rt, 'open', name, durability ?? 'strict', blockedTimeout, listener);
+  ref.store = new MlsStore(rt, handle, name);
+  for (const [type, detail] of ref.early.splice(0)) listener(type, detail);
+  return ref.store;
 }
 
 /**

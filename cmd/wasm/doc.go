@@ -9,7 +9,8 @@
 //
 //	methods                    the dispatch table: [{name, go, openmls, group, args, result}]
 //	version                    the provider version (mlsidb.CurrentVersion)
-//	open(name, durability)     Promise of a store handle
+//	open(name, durability, blockedTimeoutMs?, listener?)
+//	                           Promise of a store handle
 //	close(handle)              Promise; closes a store handle
 //	call(handle, name, ...args) Promise of the method's result
 //	begin(handle)              Promise of a transaction handle (handle: store or transaction)
@@ -17,6 +18,19 @@
 //	importOpenMls(handle, snapshot, dropOrphans)  Promise; imports a MemoryStorage snapshot
 //	exportOpenMls(handle, format)                 Promise of a snapshot ("binary": Uint8Array, "json": string)
 //	syncOpenMls(handle, snapshot, dropOrphans)    Promise of {written, deleted}
+//	lockGroup(handle, groupId, signal)
+//	                           Promise of a lock handle, once the group's lock is held
+//	                           (Provider.WithGroupLock; signal, an AbortSignal, ends the wait)
+//	unlockGroup(lockHandle)    Promise; releases the group's lock
+//
+// The listener of open is called as listener(type, detail) with the
+// store's events: "change" with {groups: Uint8Array[], methodGroups:
+// string[]} after another tab or worker committed (Provider.Watch, remote
+// changes only), and "close" with {code, reason, message} when the
+// connection was closed from outside: reason "versionchange" (a newer
+// schema or a deleted database) or "browser". After a close the name is
+// no longer shared: the next open makes a new connection. The listener
+// must not block; mlsidb.js queues the event and dispatches it later.
 //
 // No function blocks: each converts and checks its arguments at once (bytes,
 // a Uint8Array or an ArrayBuffer, are copied before it returns; a snapshot

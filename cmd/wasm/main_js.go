@@ -5,11 +5,14 @@ package main
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"sync"
 	"syscall/js"
+	"time"
 
 	"github.com/mlsidb/mlsidb"
+	"github.com/mlsidb/mlsidb/idbstore"
 	"github.com/mlsidb/mlsidb/jsbridge"
 )
 
@@ -40,6 +43,7 @@ type api struct {
 	next   int
 	stores map[int]*storeHandle
 	txs    map[int]*txHandle
+	locks  map[int]chan struct{} // group locks held, by handle: closing releases
 	shared map[string]*sharedStore
 }
 
@@ -47,13 +51,17 @@ type api struct {
 type sharedStore struct {
 	name       string
 	durability string
+	b          *idbstore.Backend
 	p          *mlsidb.Provider
-	refs       int
+	refs       int        // guarded by api.mu
+	handles    []js.Value // listeners of the open handles; guarded by api.mu
+	stopWatch  func()
 }
 
 // storeHandle is what openStore returned to JavaScript.
 type storeHandle struct {
-	s *sharedStore
+	s        *sharedStore
+	listener js.Value // a JS function (type, detail), or undefined
 }
 
 // txHandle is a transaction that JavaScript is running: an Update whose
@@ -75,6 +83,7 @@ func newAPI(table []methodSpec) *api {
 		byName: make(map[string]*methodSpec, len(table)),
 		stores: map[int]*storeHandle{},
 		txs:    map[int]*txHandle{},
+		locks:  map[int]chan struct{}{},
 		shared: map[string]*sharedStore{},
 	}
 	for i := range table {
@@ -107,6 +116,8 @@ func (a *api) object() js.Value {
 	o.Set("importOpenMls", jsbridge.Export(a.importOpenMls))
 	o.Set("exportOpenMls", jsbridge.Export(a.exportOpenMls))
 	o.Set("syncOpenMls", jsbridge.Export(a.syncOpenMls))
+	o.Set("lockGroup", jsbridge.Export(a.lockGroup))
+	o.Set("unlockGroup", jsbridge.Export(a.unlockGroup))
 	return o
 }
 
@@ -140,11 +151,20 @@ func (a *api) register(f func(h int)) int {
 	return a.next
 }
 
-// open(name, durability) opens (or shares) the store of that name.
+// open(name, durability, blockedTimeoutMs, listener) opens (or shares) the
+// store of that name. The last two are optional: blockedTimeoutMs bounds a
+// blocked open (idbstore.Options.BlockedTimeout; default when undefined),
+// listener is called as listener(type, detail) with the store's events:
+// "change" ({groups, methodGroups}: a commit of another tab or worker) and
+// "close" ({code, reason, message}: the connection was closed from
+// outside).
 func (a *api) open(args []js.Value) (func() (any, error), error) {
 	const op = "open"
-	if len(args) != 2 {
-		return nil, badArg(op, "want 2 arguments (name, durability)")
+	if len(args) < 2 || len(args) > 4 {
+		return nil, badArg(op, "want 2 to 4 arguments (name, durability, blocked timeout, listener)")
+	}
+	for len(args) < 4 {
+		args = append(args, js.Undefined())
 	}
 	if args[0].Type() != js.TypeString || args[0].String() == "" {
 		return nil, badArg(op, "name must be a non-empty string")
@@ -164,11 +184,31 @@ func (a *api) open(args []js.Value) (func() (any, error), error) {
 	if durability == "" {
 		durability = "strict"
 	}
+	var blocked time.Duration
+	switch v := args[2]; v.Type() {
+	case js.TypeUndefined:
+	case js.TypeNumber:
+		ms := v.Float()
+		if !(ms > 0 && ms <= math.MaxInt32) {
+			return nil, badArg(op, "blocked timeout must be a positive number of milliseconds")
+		}
+		blocked = time.Duration(ms * float64(time.Millisecond))
+	default:
+		return nil, badArg(op, "blocked timeout must be a number")
+	}
+	listener := args[3]
+	if !listener.IsUndefined() && listener.Type() != js.TypeFunction {
+		return nil, badArg(op, "listener must be a function")
+	}
 	return func() (any, error) {
 		a.openMu.Lock()
 		defer a.openMu.Unlock()
 		a.mu.Lock()
 		s := a.shared[name]
+		if s != nil && s.b.Err() != nil {
+			s = nil // closed from outside; watchClose drops it
+			delete(a.shared, name)
+		}
 		a.mu.Unlock()
 		if s != nil {
 			if s.durability != durability {
@@ -176,7 +216,7 @@ func (a *api) open(args []js.Value) (func() (any, error), error) {
 			}
 		} else {
 			ctx := context.Background()
-			b, err := openBackend(ctx, name, durability)
+			b, err := openBackend(ctx, name, durability, blocked)
 			if err != nil {
 				return nil, err
 			}
@@ -185,14 +225,79 @@ func (a *api) open(args []js.Value) (func() (any, error), error) {
 				_ = b.Close()
 				return nil, err
 			}
-			s = &sharedStore{name: name, durability: durability, p: p}
+			s = &sharedStore{name: name, durability: durability, b: b, p: p}
+			s.stopWatch = p.Watch(func(c mlsidb.Change) {
+				if !c.Local {
+					a.emit(s, "change", func() js.Value { return changeDetail(c) })
+				}
+			})
+			go a.watchClose(s)
 		}
 		return a.register(func(h int) {
 			s.refs++
 			a.shared[name] = s
-			a.stores[h] = &storeHandle{s: s}
+			a.stores[h] = &storeHandle{s: s, listener: listener}
 		}), nil
 	}, nil
+}
+
+// emit calls the listener of every open handle of s with an event; detail
+// makes a fresh detail object for each (so that no listener sees what
+// another changed). The listeners are JS functions that only queue the
+// event, so emit never runs application code.
+func (a *api) emit(s *sharedStore, typ string, detail func() js.Value) {
+	a.mu.Lock()
+	var listeners []js.Value
+	for _, h := range a.stores {
+		if h.s == s && !h.listener.IsUndefined() {
+			listeners = append(listeners, h.listener)
+		}
+	}
+	a.mu.Unlock()
+	for _, l := range listeners {
+		_ = jsbridge.Catch(func() { l.Invoke(typ, detail()) })
+	}
+}
+
+// changeDetail is the detail of a "change" event: {groups: Uint8Array[],
+// methodGroups: string[]}.
+func changeDetail(c mlsidb.Change) js.Value {
+	groups := make([]any, len(c.Groups))
+	for i, g := range c.Groups {
+		groups[i] = jsbridge.BytesToJS(g)
+	}
+	mgs := make([]any, len(c.MethodGroups))
+	for i, g := range c.MethodGroups {
+		mgs[i] = g.String()
+	}
+	return js.ValueOf(map[string]any{"groups": groups, "methodGroups": mgs})
+}
+
+// watchClose waits for the store's connection to close. When it closed
+// from outside (a newer schema, a deleted database, the browser), the
+// store is dropped from the shared ones, so the next open makes a new
+// connection, and its handles get a "close" event; their later calls fail
+// with Closed.
+func (a *api) watchClose(s *sharedStore) {
+	<-s.b.Done()
+	err := s.b.Err()
+	reason := ""
+	switch {
+	case errors.Is(err, idbstore.ErrVersionChange):
+		reason = "versionchange"
+	case errors.Is(err, idbstore.ErrClosedByBrowser):
+		reason = "browser"
+	default:
+		return // closed by close()
+	}
+	a.mu.Lock()
+	if a.shared[s.name] == s {
+		delete(a.shared, s.name)
+	}
+	a.mu.Unlock()
+	a.emit(s, "close", func() js.Value {
+		return js.ValueOf(map[string]any{"code": jsbridge.Code(err), "reason": reason, "message": err.Error()})
+	})
 }
 
 // close(handle) closes a store handle; the provider closes with its last
@@ -213,15 +318,93 @@ func (a *api) close(args []js.Value) (func() (any, error), error) {
 			sh.s.refs--
 			if sh.s.refs == 0 {
 				last = sh.s
-				delete(a.shared, sh.s.name)
+				if a.shared[sh.s.name] == sh.s {
+					delete(a.shared, sh.s.name)
+				}
 			}
 		}
 		a.mu.Unlock()
 		if last != nil {
+			last.stopWatch()
 			return js.Undefined(), last.p.Close()
 		}
 		return js.Undefined(), nil
 	}, nil
+}
+
+// lockGroup(handle, groupId, signal) takes the group's lock
+// (Provider.WithGroupLock: Web Locks across tabs and workers) and resolves
+// to a lock handle once it is held; unlockGroup releases it. signal, an
+// AbortSignal or undefined, ends the wait: the Promise then rejects.
+func (a *api) lockGroup(args []js.Value) (func() (any, error), error) {
+	const op = "lockGroup"
+	if len(args) != 3 || args[0].Type() != js.TypeNumber {
+		return nil, badArg(op, "want 3 arguments (store handle, group id, signal)")
+	}
+	groupID, err := jsbridge.BytesFromJS(args[1])
+	if err != nil {
+		return nil, badArg(op, "argument 2 (group id) must be a Uint8Array or ArrayBuffer, got "+typeName(args[1]))
+	}
+	signal := args[2]
+	if !signal.IsUndefined() && !signal.IsNull() &&
+		(signal.Type() != js.TypeObject || signal.Get("addEventListener").Type() != js.TypeFunction) {
+		return nil, badArg(op, "argument 3 must be an AbortSignal")
+	}
+	h := args[0].Int()
+	a.mu.Lock()
+	sh, ok := a.stores[h]
+	a.mu.Unlock()
+	if !ok {
+		return nil, &handleError{}
+	}
+	ctx, cancel := jsbridge.SignalContext(context.Background(), signal)
+	return func() (any, error) {
+		started := make(chan int, 1)
+		failed := make(chan error, 1)
+		release := make(chan struct{})
+		go func() {
+			defer cancel()
+			entered := false
+			err := jsbridge.Guard(func() error {
+				return sh.s.p.WithGroupLock(ctx, groupID, func(context.Context) error {
+					entered = true
+					started <- a.register(func(id int) { a.locks[id] = release })
+					<-release
+					return nil
+				})
+			})
+			if !entered {
+				failed <- err
+			}
+		}()
+		select {
+		case id := <-started:
+			return id, nil
+		case err := <-failed:
+			if err == nil {
+				err = errors.New("mlsidb: lockGroup: the lock ended before it was held")
+			}
+			return nil, err
+		}
+	}, nil
+}
+
+// unlockGroup(lockHandle) releases a group lock lockGroup took. Releasing
+// it again fails with Closed.
+func (a *api) unlockGroup(args []js.Value) (func() (any, error), error) {
+	if len(args) != 1 || args[0].Type() != js.TypeNumber {
+		return nil, badArg("unlockGroup", "want 1 argument (lock handle)")
+	}
+	id := args[0].Int()
+	a.mu.Lock()
+	release, ok := a.locks[id]
+	delete(a.locks, id)
+	a.mu.Unlock()
+	if !ok {
+		return nil, &handleError{}
+	}
+	close(release)
+	return func() (any, error) { return js.Undefined(), nil }, nil
 }
 
 // call(handle, name, ...args) runs one method of the dispatch table.

@@ -15,6 +15,17 @@ export async function use(): Promise<void> {
     await tx.deleteGroup(g);
     return 1;
   });
+  const locked: string = await store.withGroupLock(g, async () => 'done', { signal: AbortSignal.timeout(1000) });
+  store.addEventListener('change', (e) => {
+    const groups: Uint8Array[] = e.detail.groups;
+    const mgs: string[] = e.detail.methodGroups;
+    console.log(groups, mgs, locked);
+  });
+  store.addEventListener('close', (e) => {
+    const reason: 'versionchange' | 'browser' = e.detail.reason;
+    console.log(reason, e.detail.code === ErrorCode.Closed);
+  });
+  await openStore({ name: 'typed', blockedTimeout: 1000 });
   try {
     await store.close();
   } catch (e) {
@@ -51,4 +62,8 @@ export async function use(): Promise<void> {
   await store.writeTreee(g, g);
   // @ts-expect-error unknown durability
   await openStore({ name: 'x', durability: 'fast' });
+  // @ts-expect-error the group lock takes a function
+  await store.withGroupLock(g, 'not a function');
+  // @ts-expect-error the detail of a change has no such field
+  store.addEventListener('change', (e) => console.log(e.detail.epoch));
 }
