@@ -2,12 +2,20 @@
 # Builds web/dist/mlsidb.wasm (cmd/wasm, stripped) and copies the matching
 # wasm_exec.js from the Go toolchain beside it, then prints the wasm's size
 # raw and gzip -9.
+#
+# MLSIDB_TAGS (test only) adds Go build tags: mlsidb_unsafe_batches or
+# mlsidb_unsafe_nolocks build a wasm that breaks a guarantee on purpose, to
+# show that the browser tests catch it (README, "Proving the tests").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
 OUT=web/dist
+TAGS=${MLSIDB_TAGS:-}
 mkdir -p "$OUT"
-GOOS=js GOARCH=wasm "$GO" build -trimpath -ldflags='-s -w' -o "$OUT/mlsidb.wasm.tmp" ./cmd/wasm
+if [ -n "$TAGS" ]; then
+	echo "build-wasm: WARNING: building with test-only tags '$TAGS': this wasm breaks guarantees on purpose; never ship it" >&2
+fi
+GOOS=js GOARCH=wasm "$GO" build -trimpath -tags "$TAGS" -ldflags='-s -w' -o "$OUT/mlsidb.wasm.tmp" ./cmd/wasm
 mv "$OUT/mlsidb.wasm.tmp" "$OUT/mlsidb.wasm"
 root=$("$GO" env GOROOT)
 for f in "$root/lib/wasm/wasm_exec.js" "$root/misc/wasm/wasm_exec.js"; do
