@@ -1,6 +1,6 @@
 // Test harness: serves web/ and drives headless Chromium (playwright-core,
 // the Debian chromium; no browser download).
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startServer, WEB_DIR } from './server.js';
@@ -59,4 +59,78 @@ export function outputDir(...parts) {
   const dir = join(OUTPUT_DIR, ...parts);
   mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+/** Every process: [{pid, ppid, cmd}]. */
+function processes() {
+  const out = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      out.push({ pid: Number(d), ppid, cmd });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * The PID of the browser process of a persistent context launched (by this
+ * process) on profile dir: the child of this process whose command line
+ * names the profile.
+ */
+export function browserPid(dir) {
+  const main = processes().filter((p) => p.ppid === process.pid && p.cmd.includes(`--user-data-dir=${dir}`));
+  if (main.length !== 1) throw new Error(`found ${main.length} browser processes for ${dir}`);
+  return main[0].pid;
+}
+
+/** pid and all its descendants. */
+function tree(pid) {
+  const all = processes();
+  const out = new Set([pid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of all) {
+      if (out.has(p.ppid) && !out.has(p.pid)) {
+        out.add(p.pid);
+        grew = true;
+      }
+    }
+  }
+  return [...out];
+}
+
+const alive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Kills the browser of a persistent context with SIGKILL (a crash: no
+ * shutdown, no flush), then its child processes, and waits until they are
+ * gone and the context has noticed.
+ */
+export async function killBrowser(context, dir) {
+  const closed = new Promise((r) => context.once('close', r));
+  const pid = browserPid(dir);
+  const all = tree(pid);
+  process.kill(pid, 'SIGKILL');
+  for (const p of all) {
+    try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
+  }
+  const deadline = Date.now() + 20_000;
+  while (all.some(alive)) {
+    if (Date.now() > deadline) throw new Error(`browser processes did not exit: ${all.filter(alive)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await Promise.race([closed, new Promise((r) => setTimeout(r, 10_000))]);
 }
