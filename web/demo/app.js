@@ -15,6 +15,16 @@ const $ = (sel, root = document) => root.querySelector(sel);
 const meta = JSON.parse(localStorage.getItem(META) ?? 'null') ?? { alice: {}, bob: {}, chat: [] };
 const saveMeta = () => localStorage.setItem(META, JSON.stringify(meta));
 
+/** Takes what another tab saved into meta, in place (the people hold meta.alice and meta.bob). */
+function refreshMeta() {
+  const fresh = JSON.parse(localStorage.getItem(META) ?? 'null');
+  if (!fresh) return;
+  meta.chat = fresh.chat;
+  if (fresh.keyPackage) meta.keyPackage = fresh.keyPackage;
+  else delete meta.keyPackage;
+  for (const who of ['alice', 'bob']) Object.assign(meta[who], fresh[who]);
+}
+
 let people;
 let busy = false;
 let stepsDone = 0;
@@ -26,6 +36,63 @@ function status(text, error = false) {
 
 function log(text) {
   $('#log').textContent = text;
+}
+
+let reloads = 0;
+
+/** Shows that another tab changed a group, which this page then reloaded. */
+function notice(text) {
+  $('#notice').textContent = text;
+  $('#notice').hidden = false;
+  document.body.dataset.reloads = String(++reloads);
+}
+
+// The people whose group another tab changed, waiting to be reloaded (a
+// step in progress finishes first), and whether another tab saved the
+// chat meanwhile.
+const changed = new Set();
+let metaStale = false;
+
+/** Takes the chat another tab saved while this one was busy. */
+function takeStaleMeta() {
+  if (!metaStale) return;
+  metaStale = false;
+  refreshMeta();
+  render();
+}
+
+function onChange(who, detail) {
+  const groupId = people[who].meta.groupId;
+  const mine = detail.groups.some((g) => b64.to(g) === groupId);
+  if (mine || !people[who].state) changed.add(who);
+  if (!busy) reloadChanged();
+}
+
+async function reloadChanged() {
+  if (!changed.size) return;
+  busy = true;
+  try {
+    refreshMeta();
+    while (changed.size) { // more may come in while reloading
+      const [who] = changed;
+      changed.delete(who);
+      const p = people[who];
+      const before = p.epoch;
+      await p.reload();
+      if (p.state) {
+        const epoch = before === p.epoch ? `epoch ${p.epoch}` : `epoch ${before ?? '–'} → ${p.epoch}`;
+        notice(`Another tab changed ${title(who)}'s group (${epoch}): reloaded it from the store.`);
+      }
+    }
+  } catch (e) {
+    console.error(e);
+    status(`Reloading after another tab's change failed: ${e.code ? e.code + ': ' : ''}${e.message}`, true);
+  } finally {
+    busy = false;
+    render();
+    takeStaleMeta();
+    await renderStorage();
+  }
 }
 
 const other = (who) => (who === 'alice' ? 'bob' : 'alice');
@@ -128,6 +195,7 @@ async function step(what, fn) {
   status(what + '…');
   try {
     const t0 = performance.now();
+    refreshMeta();
     await fn();
     saveMeta();
     status(`${what}: done in ${Math.round(performance.now() - t0)} ms, state stored.`);
@@ -139,6 +207,8 @@ async function step(what, fn) {
     render();
     await renderStorage();
     document.body.dataset.steps = String(++stepsDone);
+    takeStaleMeta();
+    await reloadChanged();
   }
 }
 
@@ -185,6 +255,24 @@ async function main() {
   };
   await Promise.all([people.alice.init(), people.bob.init()]);
   saveMeta();
+  // Another tab with this page open commits to the same stores: reload the
+  // group it changed. A newer version of the page closes these stores.
+  for (const [who, store] of [['alice', alice], ['bob', bob]]) {
+    store.addEventListener('change', (e) => onChange(who, e.detail));
+    store.addEventListener('close', (e) => {
+      status(`${title(who)}'s store was closed (${e.detail.reason}): a newer version of this page is open in another tab. Reload.`, true);
+    });
+  }
+  // The chat lives in localStorage: take what another tab saved.
+  window.addEventListener('storage', (e) => {
+    if (e.key !== META) return;
+    if (busy) {
+      metaStale = true;
+      return;
+    }
+    refreshMeta();
+    render();
+  });
   const resumed = people.alice.state ? ' Both resumed their group from IndexedDB.' : '';
   status(`Ready in ${Math.round(performance.now() - t0)} ms.${resumed}`);
   log(`Stores: IndexedDB databases "${STORES.alice}" and "${STORES.bob}". Ciphersuite ${CIPHERSUITE}.`);

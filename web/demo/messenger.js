@@ -1,7 +1,9 @@
 // The demo's two-person MLS messenger: ts-mls does the protocol, mlsidb
 // keeps every person's MLS state (one store per person). Each MLS operation
-// is computed first and then stored in one store.transaction; the person's
-// in-memory state moves on only once the transaction committed.
+// on a group runs under the group's lock (store.withGroupLock, held across
+// tabs), starts from the state in the store (another tab may have moved the
+// group on), is computed, and is then stored in one store.transaction; the
+// person's in-memory state moves on only once the transaction committed.
 import {
   acceptAll, createApplicationMessage, createCommit, createGroup, decodeMlsMessage, defaultCapabilities,
   defaultLifetime, emptyPskIndex, encodeMlsMessage, generateKeyPackageWithKey, joinGroup, processMessage,
@@ -44,10 +46,22 @@ export class Person {
     if (!this.meta.signaturePublicKey) {
       this.meta.signaturePublicKey = b64.to(await createIdentity(this.store, this.impl));
     }
-    if (this.meta.groupId) {
-      this.state = await loadGroup(this.store, b64.from(this.meta.groupId));
-      if (!this.state) throw new Error(`${this.name}'s group is missing from the store`);
-    }
+    await this.reload();
+  }
+
+  /** Loads the group's state from the store (another tab may have advanced it). */
+  async reload() {
+    if (!this.meta.groupId) return;
+    this.state = await loadGroup(this.store, b64.from(this.meta.groupId));
+    if (!this.state) throw new Error(`${this.name}'s group is missing from the store`);
+  }
+
+  /** Runs an operation on the group under its lock, from the stored state. */
+  #locked(fn) {
+    return this.store.withGroupLock(b64.from(this.meta.groupId), async () => {
+      await this.reload();
+      return fn();
+    });
   }
 
   get epoch() { return this.state ? Number(this.state.groupContext.epoch) : undefined; }
@@ -106,23 +120,31 @@ export class Person {
   }
 
   /** Encrypts an application message; returns the MLS message to deliver. */
-  async send(text) {
-    const r = await createApplicationMessage(this.state, new TextEncoder().encode(text), this.impl);
-    await this.#commitState(r.newState);
-    r.consumed.forEach(zeroOutUint8Array);
-    return encodeMlsMessage({ privateMessage: r.privateMessage, wireformat: 'mls_private_message', version: 'mls10' });
+  send(text) {
+    return this.#locked(async () => {
+      const r = await createApplicationMessage(this.state, new TextEncoder().encode(text), this.impl);
+      await this.#commitState(r.newState);
+      r.consumed.forEach(zeroOutUint8Array);
+      return encodeMlsMessage({ privateMessage: r.privateMessage, wireformat: 'mls_private_message', version: 'mls10' });
+    });
   }
 
   /** Commits a key update (a new epoch); returns the commit to deliver. */
-  async updateKeys() {
-    const r = await createCommit({ state: this.state, cipherSuite: this.impl });
-    await this.#commitState(r.newState);
-    r.consumed.forEach(zeroOutUint8Array);
-    return encodeMlsMessage(r.commit);
+  updateKeys() {
+    return this.#locked(async () => {
+      const r = await createCommit({ state: this.state, cipherSuite: this.impl });
+      await this.#commitState(r.newState);
+      r.consumed.forEach(zeroOutUint8Array);
+      return encodeMlsMessage(r.commit);
+    });
   }
 
   /** Processes a delivered message: returns the text of an application message, or undefined for a commit. */
-  async receive(bytes) {
+  receive(bytes) {
+    return this.#locked(() => this.#process(bytes));
+  }
+
+  async #process(bytes) {
     const m = decodeMlsMessage(bytes, 0)?.[0];
     let r;
     if (m?.wireformat === 'mls_private_message') {

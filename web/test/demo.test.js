@@ -106,3 +106,51 @@ test('the demo messenger: create, add, talk, update keys, reload, talk on', asyn
     await context.close();
   }
 });
+
+test('the demo in two tabs: a change in one tab shows a notice in the other, which reloads the group and goes on', async (t) => {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  try {
+    const one = await openPage(context, server.url + '/demo/');
+    await ready(one);
+    await doStep(one, () => one.click('#publish'));
+    await doStep(one, () => one.click('#create'));
+    await send(one, 'alice', 'Hello from tab one.');
+
+    const two = await openPage(context, server.url + '/demo/');
+    await ready(two);
+    assert.match(await two.textContent('#alice .meta'), /epoch 1/);
+    assert.equal(await two.isHidden('#notice'), true);
+
+    // Tab one advances the group: tab two hears of it and reloads.
+    const reloads = (page) => page.evaluate(() => Number(document.body.dataset.reloads ?? 0));
+    await doStep(one, () => one.click('#update-alice'));
+    await two.waitForFunction(() => /epoch 2/.test(document.querySelector('#alice .meta').textContent) &&
+      /epoch 2/.test(document.querySelector('#bob .meta').textContent), null, { timeout: 30_000 });
+    assert.match(await two.textContent('#notice'), /Another tab changed (Alice|Bob)'s group \(epoch 1 → 2\): reloaded it from the store/);
+    assert.ok(await reloads(two) >= 2, 'both people were reloaded');
+
+    // Tab two goes on from the reloaded state: its message decrypts, and
+    // tab one, in turn, reloads.
+    const before = await reloads(one);
+    await send(two, 'bob', 'Hello from tab two, in epoch 2.');
+    await one.waitForFunction((n) => Number(document.body.dataset.reloads ?? 0) >= n + 2, before, { timeout: 30_000 });
+    await one.waitForFunction(() => [...document.querySelectorAll('#alice .chat li.theirs')]
+      .some((li) => li.firstChild.textContent === 'Hello from tab two, in epoch 2.'), null, { timeout: 30_000 });
+    const beforeTwo = await reloads(two);
+    await send(one, 'alice', 'Back in tab one.');
+    await two.waitForFunction((n) => Number(document.body.dataset.reloads ?? 0) >= n + 2, beforeTwo, { timeout: 30_000 });
+    await two.waitForFunction(() => [...document.querySelectorAll('#bob .chat li.theirs')]
+      .some((li) => li.firstChild.textContent === 'Back in tab one.'), null, { timeout: 30_000 });
+    // Both tabs hold what the store holds.
+    for (const page of [one, two]) {
+      await page.waitForFunction(() => !document.querySelector('#update-alice').disabled, null, { timeout: 30_000 });
+      assert.deepEqual(await page.evaluate(() => window.demo.verifyStored()), { alice: 'same', bob: 'same' });
+    }
+    const file = join(outputDir('demo'), 'demo-two-tabs.png');
+    await two.screenshot({ path: file, fullPage: true });
+    t.diagnostic(`screenshot: ${file}`);
+    assert.deepEqual([...one.errors, ...two.errors], []);
+  } finally {
+    await context.close();
+  }
+});
