@@ -13,6 +13,13 @@
 // hands over the encoded form (OpenMLS uses serde_json), the provider never
 // decodes it.
 //
+// Several connections may share the data (tabs and workers over one
+// IndexedDB database). Backends that say so through optional interfaces
+// get more from the provider: a [Locker] serializes the writers of every
+// connection, a [GroupLocker] makes [Provider.WithGroupLock] hold across
+// connections, and a [Notifier] carries the changes of each commit (see
+// [Provider.Watch]) to the other connections.
+//
 //	p, err := mlsidb.New(ctx, memstore.New(), mlsidb.Options{})
 //	if err != nil { ... }
 //	defer p.Close()

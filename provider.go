@@ -19,7 +19,10 @@ type Options struct {
 // Provider implements [Store] (the OpenMLS contract plus DeleteGroup and
 // Update) over a [Backend]. It is safe for concurrent use: writes are
 // serialized (every read-modify-write, such as appending to a list, is
-// atomic), reads run concurrently. Create one with [New].
+// atomic), reads run concurrently. When the backend is a [Locker], writes
+// are serialized with the other connections to the same data too. It also
+// offers group locks ([Provider.WithGroupLock]) and change notifications
+// ([Provider.Watch]). Create one with [New].
 type Provider struct {
 	kv      kv
 	version uint16

@@ -1,6 +1,8 @@
 // Package jsbridge is what Go code compiled to WebAssembly needs from
 // JavaScript, in one place: awaiting IndexedDB requests, transactions and
-// Promises from a goroutine under a [context.Context]; copying []byte to
+// Promises from a goroutine under a [context.Context]; holding Web Locks
+// ([WebLock]) and turning an AbortSignal into a context ([SignalContext]);
+// copying []byte to
 // and from Uint8Array; turning JS exceptions and DOMExceptions into Go
 // errors that wrap the mlsidb sentinel errors; and exporting Go functions
 // to JavaScript as Promise-returning functions ([Export], [Promise]) whose
