@@ -378,7 +378,10 @@ export declare class MlsStore extends EventTarget implements StoreCalls {
    * Resolves to fn's result; rejects with fn's own error, or with
    * options.signal.reason when the signal aborts the wait. The lock is
    * advisory (writes do not wait for it) and not re-entrant: a nested
-   * withGroupLock of the same group waits for itself.
+   * withGroupLock of the same group waits for itself. Take it outside
+   * transactions and run the transaction inside fn (group lock first, then
+   * the store's writer lock), never the other way round: two tabs taking
+   * them in opposite orders would wait for each other.
    */
   withGroupLock<T>(groupId: Bytes, fn: () => Promise<T> | T, options?: GroupLockOptions): Promise<T>;
   addEventListener<K extends keyof MlsStoreEventMap>(type: K, listener: (this: MlsStore, ev: MlsStoreEventMap[K]) => unknown, options?: boolean | AddEventListenerOptions): void;

@@ -485,7 +485,8 @@ export class MlsStore extends EventTarget {
    * around each MLS operation on a group. Resolves to fn's result; rejects
    * with fn's own error, or with signal.reason when the signal aborts the
    * wait. Not re-entrant: a nested withGroupLock of the same group waits
-   * for itself (until its signal aborts).
+   * for itself (until its signal aborts). Take it outside transactions, and
+   * run the transaction inside fn.
    * @template T
    * @param {Uint8Array | ArrayBuffer} groupId
    * @param {() => Promise<T> | T} fn

@@ -31,7 +31,7 @@ describe('atomicity', () => {
     const killPoints = [3, 20, 45];
     const reported = {}; // round -> tags reported committed before the kill
     try {
-      for (const [round, after] of killPoints.entries()) {
+      for (const [round, atLeast] of killPoints.entries()) {
         const context = await launchPersistent(dir);
         let page;
         try {
@@ -44,7 +44,7 @@ describe('atomicity', () => {
           // Start the loop; it runs until the browser dies.
           await page.evaluate((r) => { import('/test/pages/crash.js').then((m) => m.loop(r)); }, round);
           const deadline = Date.now() + 60_000;
-          while (reported[round].length < after) {
+          while (reported[round].length < atLeast) {
             if (Date.now() > deadline) throw new Error(`round ${round}: only ${reported[round].length} commits in 60 s`);
             await new Promise((r) => setTimeout(r, 5));
           }
