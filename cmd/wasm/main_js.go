@@ -43,7 +43,7 @@ type api struct {
 	next   int
 	stores map[int]*storeHandle
 	txs    map[int]*txHandle
-	locks  map[int]chan struct{} // group locks held, by handle: closing releases
+	locks  map[int]chan struct{} // group locks held, by lock handle: closing the channel releases
 	shared map[string]*sharedStore
 }
 
@@ -53,8 +53,7 @@ type sharedStore struct {
 	durability string
 	b          *idbstore.Backend
 	p          *mlsidb.Provider
-	refs       int        // guarded by api.mu
-	handles    []js.Value // listeners of the open handles; guarded by api.mu
+	refs       int // guarded by api.mu
 	stopWatch  func()
 }
 

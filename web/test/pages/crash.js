@@ -50,6 +50,15 @@ async function writeTransaction(tx, tag) {
   await tx.appendOwnLeafNode(STATE, v);
 }
 
+const WARM_UP = enc('written before the first kill');
+
+/** Creates the store and writes one record, before any kill. */
+export async function warmUp() {
+  const st = await openStore({ name: STORE });
+  await st.writePsk(WARM_UP, enc('warm-up'));
+  await st.close();
+}
+
 /** Starts the loop of round; it runs until the browser dies. */
 export async function loop(round) {
   const st = await openStore({ name: STORE }); // strict durability, the default
@@ -89,7 +98,7 @@ async function presence(st, tag) {
  */
 export async function verify(rounds) {
   const st = await openStore({ name: STORE });
-  const out = { present: {}, problems: [], state: null };
+  const out = { present: {}, problems: [], state: null, warmUp: dec(await st.psk(WARM_UP)) };
   for (const round of rounds) {
     const present = [];
     let absentRun = 0;
