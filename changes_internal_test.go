@@ -23,6 +23,11 @@ func (r *recordingKV) apply(_ context.Context, ops []Op) error {
 	return nil
 }
 func (r *recordingKV) lock(context.Context) (func(), error) { return func() {}, nil }
+func (r *recordingKV) read(_ context.Context, reads []Read) ([]ReadResult, error) {
+	return make([]ReadResult, len(reads)), nil
+}
+func (r *recordingKV) tryLock() (func(), bool, error) { return func() {}, true, nil }
+func (r *recordingKV) root() *direct                  { return nil }
 
 // opsOf returns the ops the calls of do make.
 func opsOf(t *testing.T, do func(p *Provider) error) []Op {

@@ -169,7 +169,7 @@ type StorageProvider interface {
 	DeletePsk(ctx context.Context, pskID []byte) error
 }
 
-// Store is a [StorageProvider] with the two operations mlsidb adds to the
+// Store is a [StorageProvider] with the operations mlsidb adds to the
 // OpenMLS contract. Both [Provider] and the view handed to an [Store.Update]
 // function implement it, so code written against StorageProvider runs inside
 // Update unchanged.
@@ -178,6 +178,11 @@ type Store interface {
 	// DeleteGroup removes every group-scoped record of the group, in every
 	// method group, in one atomic step.
 	DeleteGroup(ctx context.Context, groupID []byte) error
+	// LoadGroup returns everything OpenMLS reads to load a group (the 13
+	// reads of MlsGroup::load: the 11 group values, the own leaf nodes and
+	// the proposal queue), read in one batch from one snapshot: the fast
+	// way to load a group, the same as making those 13 calls.
+	LoadGroup(ctx context.Context, groupID []byte) (*LoadedGroup, error)
 	// Update runs fn as one transaction. fn gets a view whose reads see its
 	// own writes; everything it wrote is committed together when it returns
 	// nil, and nothing is committed when it returns an error or panics (the

@@ -107,7 +107,7 @@ func (p *Provider) AppendOwnLeafNode(ctx context.Context, groupID, leafNode []by
 		}
 		seq = binary.BigEndian.Uint64(k[len(prefix):]) + 1
 	}
-	return wrap(op, g, p.kv.apply(ctx, []Op{{Kind: OpPut, Store: g.store(), Key: leafNodeKey(prefix, seq), Value: p.encode(leafNode)}}))
+	return p.apply(ctx, op, g, []Op{{Kind: OpPut, Store: g.store(), Key: leafNodeKey(prefix, seq), Value: p.encode(leafNode)}})
 }
 
 // OwnLeafNodes implements [StorageProvider].
@@ -120,11 +120,16 @@ func (p *Provider) OwnLeafNodes(ctx context.Context, groupID []byte) ([][]byte, 
 	if err != nil {
 		return nil, err
 	}
+	return p.decodeLeafNodes(op, recs)
+}
+
+// decodeLeafNodes returns the leaf nodes of a group's own leaf node records.
+func (p *Provider) decodeLeafNodes(op string, recs []Record) ([][]byte, error) {
 	out := make([][]byte, 0, len(recs))
 	for _, r := range recs {
 		v, err := p.decode(r.Value)
 		if err != nil {
-			return nil, &Error{Op: op, Group: g, Err: err}
+			return nil, &Error{Op: op, Group: MethodGroupOwnLeafNodes, Err: err}
 		}
 		out = append(out, v)
 	}
@@ -156,6 +161,13 @@ func (p *Provider) queue(ctx context.Context, op string, prefix []byte) ([]queue
 	if err != nil {
 		return nil, err
 	}
+	return p.decodeQueue(op, prefix, recs)
+}
+
+// decodeQueue returns the proposal queue records of the group with key
+// prefix prefix, in queue order.
+func (p *Provider) decodeQueue(op string, prefix []byte, recs []Record) ([]queued, error) {
+	const g = MethodGroupProposalQueue
 	out := make([]queued, 0, len(recs))
 	for _, r := range recs {
 		v, err := p.decode(r.Value)
@@ -201,7 +213,7 @@ func (p *Provider) QueueProposal(ctx context.Context, groupID, proposalRef, prop
 		}
 	}
 	value := p.encode(binary.BigEndian.AppendUint64(nil, seq), proposal)
-	return wrap(op, g, p.kv.apply(ctx, []Op{{Kind: OpPut, Store: g.store(), Key: proposalKey(prefix, proposalRef), Value: value}}))
+	return p.apply(ctx, op, g, []Op{{Kind: OpPut, Store: g.store(), Key: proposalKey(prefix, proposalRef), Value: value}})
 }
 
 // QueuedProposalRefs implements [StorageProvider].

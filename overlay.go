@@ -46,63 +46,119 @@ func (o *overlay) finish() {
 // ErrClosed once the transaction has ended, so a nested Update on a
 // finished view neither runs its function nor succeeds.
 func (o *overlay) lock(ctx context.Context) (func(), error) {
-	o.mu.Lock()
-	done := o.done
-	o.mu.Unlock()
-	if done {
+	if o.isDone() {
 		return nil, errTxDone
+	}
+	if pl := planOf(ctx); pl != nil {
+		return pl.hold(o.rmw)
 	}
 	return o.rmw.lock(ctx)
 }
 
-// state returns the store's buffer (nil when untouched) or errTxDone.
-func (o *overlay) state(store string) (*ovStore, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.done {
-		return nil, errTxDone
+func (o *overlay) tryLock() (func(), bool, error) {
+	if o.isDone() {
+		return nil, false, errTxDone
 	}
-	return o.stores[store], nil
+	unlock, ok := o.rmw.tryLock()
+	return unlock, ok, nil
 }
 
+func (o *overlay) isDone() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.done
+}
+
+func (o *overlay) root() *direct { return o.base.root() }
+
 func (o *overlay) get(ctx context.Context, store string, key []byte) ([]byte, error) {
+	res, err := o.read(ctx, []Read{{Store: store, Key: key}})
+	if err != nil {
+		return nil, err
+	}
+	if !res[0].Found {
+		return nil, ErrNotFound
+	}
+	return res[0].Value, nil
+}
+
+func (o *overlay) scan(ctx context.Context, store string, r KeyRange, reverse bool, limit int) ([]Record, error) {
+	res, err := o.read(ctx, []Read{{Store: store, Scan: true, Range: r, Reverse: reverse, Limit: limit}})
+	if err != nil {
+		return nil, err
+	}
+	return res[0].Records, nil
+}
+
+// read answers what the buffer knows and asks the base, in one batch, for
+// the rest: Gets of keys the transaction has not written, and Scans, which
+// are merged with the buffer (in full, before reverse and limit apply,
+// when the transaction wrote to their store).
+func (o *overlay) read(ctx context.Context, reads []Read) ([]ReadResult, error) {
+	if pl := planOf(ctx); pl != nil {
+		if err := pl.reading(); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]ReadResult, len(reads))
+	var (
+		base  []Read
+		at    []int  // index in reads of each base read
+		merge []bool // whether it is a Scan to merge with the buffer
+	)
 	o.mu.Lock()
 	if o.done {
 		o.mu.Unlock()
 		return nil, errTxDone
 	}
-	if s := o.stores[store]; s != nil {
-		if e, ok := s.entries[string(key)]; ok {
-			o.mu.Unlock()
-			if e.deleted {
-				return nil, ErrNotFound
+	for i, r := range reads {
+		s := o.stores[r.Store]
+		full := false
+		switch {
+		case r.Scan && s != nil:
+			r = Read{Store: r.Store, Scan: true, Range: r.Range} // merged below
+			full = true
+		case r.Scan:
+		case s != nil:
+			if e, ok := s.entries[string(r.Key)]; ok {
+				if !e.deleted {
+					out[i] = ReadResult{Found: true, Value: bytes.Clone(e.value)}
+				}
+				continue
 			}
-			return bytes.Clone(e.value), nil
-		}
-		for _, r := range s.ranges {
-			if r.Contains(key) {
-				o.mu.Unlock()
-				return nil, ErrNotFound
+			if inRanges(s.ranges, r.Key) {
+				continue
 			}
 		}
+		base = append(base, r)
+		at = append(at, i)
+		merge = append(merge, full)
 	}
 	o.mu.Unlock()
-	return o.base.get(ctx, store, key)
-}
-
-func (o *overlay) scan(ctx context.Context, store string, r KeyRange, reverse bool, limit int) ([]Record, error) {
-	if s, err := o.state(store); err != nil || s == nil {
-		if err != nil {
-			return nil, err
-		}
-		return o.base.scan(ctx, store, r, reverse, limit)
+	if len(base) == 0 {
+		return out, nil
 	}
-	base, err := o.base.scan(ctx, store, r, false, 0)
+	res, err := o.base.read(ctx, base)
 	if err != nil {
 		return nil, err
 	}
 	o.mu.Lock()
-	s := o.stores[store]
+	defer o.mu.Unlock()
+	for j, i := range at {
+		if !merge[j] {
+			out[i] = res[j]
+			continue
+		}
+		r := reads[i]
+		out[i] = ReadResult{Records: o.stores[r.Store].merge(res[j].Records, r)}
+	}
+	return out, nil
+}
+
+// merge returns the records of r: base (the base's records of r.Range, in
+// key order) with the buffer's writes applied, then reversed and cut to
+// r.Limit.
+func (s *ovStore) merge(base []Record, r Read) []Record {
 	out := make([]Record, 0, len(base))
 	for _, rec := range base {
 		if _, ok := s.entries[string(rec.Key)]; ok || inRanges(s.ranges, rec.Key) {
@@ -111,19 +167,18 @@ func (o *overlay) scan(ctx context.Context, store string, r KeyRange, reverse bo
 		out = append(out, rec)
 	}
 	for k, e := range s.entries {
-		if !e.deleted && r.Contains([]byte(k)) {
+		if !e.deleted && r.Range.Contains([]byte(k)) {
 			out = append(out, Record{Key: []byte(k), Value: bytes.Clone(e.value)})
 		}
 	}
-	o.mu.Unlock()
 	slices.SortFunc(out, func(a, b Record) int { return bytes.Compare(a.Key, b.Key) })
-	if reverse {
+	if r.Reverse {
 		slices.Reverse(out)
 	}
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
+	if r.Limit > 0 && len(out) > r.Limit {
+		out = out[:r.Limit]
 	}
-	return out, nil
+	return out
 }
 
 func inRanges(ranges []KeyRange, key []byte) bool {
@@ -135,7 +190,13 @@ func inRanges(ranges []KeyRange, key []byte) bool {
 	return false
 }
 
-func (o *overlay) apply(_ context.Context, ops []Op) error {
+func (o *overlay) apply(ctx context.Context, ops []Op) error {
+	if pl := planOf(ctx); pl != nil {
+		if o.isDone() {
+			return errTxDone
+		}
+		return pl.record(o, ops)
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.done {

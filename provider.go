@@ -35,9 +35,15 @@ type Provider struct {
 type kv interface {
 	get(ctx context.Context, store string, key []byte) ([]byte, error)
 	scan(ctx context.Context, store string, r KeyRange, reverse bool, limit int) ([]Record, error)
+	// read performs several reads in one snapshot.
+	read(ctx context.Context, reads []Read) ([]ReadResult, error)
 	apply(ctx context.Context, ops []Op) error
 	// lock serializes writers of this kv; read-modify-writes hold it.
 	lock(ctx context.Context) (unlock func(), err error)
+	// tryLock is lock without waiting: ok is false when the lock is held.
+	tryLock() (unlock func(), ok bool, err error)
+	// root returns the top-level kv under every transaction buffer.
+	root() *direct
 }
 
 // New returns a provider over b, bound to opts.Version. It refuses a store
@@ -129,28 +135,15 @@ func (p *Provider) Update(ctx context.Context, fn func(tx Store) error) error {
 	if fn == nil {
 		return &Error{Op: op, Err: invalid("function is nil")}
 	}
-	if err := ctx.Err(); err != nil {
-		return &Error{Op: op, Err: err}
-	}
-	unlock, err := p.kv.lock(ctx)
+	tx, err := p.begin(ctx, op)
 	if err != nil {
-		return wrap(op, NoMethodGroup, err)
-	}
-	defer unlock()
-	ov := newOverlay(p.kv)
-	defer ov.finish()
-	tx := &Provider{kv: ov, version: p.version, prefix: p.prefix}
-	if err := fn(tx); err != nil {
 		return err
 	}
-	ops := ov.ops()
-	if err := ctx.Err(); err != nil {
-		return &Error{Op: op, Err: err}
+	defer tx.Rollback() // on error or panic; nothing after a commit
+	if err := fn(tx.view); err != nil {
+		return err
 	}
-	if len(ops) == 0 {
-		return nil
-	}
-	return wrap(op, NoMethodGroup, p.kv.apply(ctx, ops))
+	return tx.commit(ctx, op)
 }
 
 // DeleteGroup removes every group-scoped record of the group, in every
@@ -183,6 +176,16 @@ func (p *Provider) write(ctx context.Context, op string, g MethodGroup, ops []Op
 		return wrap(op, g, err)
 	}
 	defer unlock()
+	return p.apply(ctx, op, g, ops)
+}
+
+// apply applies ops to the kv, naming op and g in its error. (In a
+// non-blocking call the batch is only recorded here, and its outcome,
+// named the same way, comes later; see Provider.Async.)
+func (p *Provider) apply(ctx context.Context, op string, g MethodGroup, ops []Op) error {
+	if pl := planOf(ctx); pl != nil {
+		pl.op, pl.group = op, g
+	}
 	return wrap(op, g, p.kv.apply(ctx, ops))
 }
 
@@ -230,6 +233,16 @@ func (d *direct) get(ctx context.Context, store string, key []byte) ([]byte, err
 	if d.closed.Load() {
 		return nil, errClosed
 	}
+	if pl := planOf(ctx); pl != nil {
+		res, err := pl.read([]Read{{Store: store, Key: key}})
+		if err != nil {
+			return nil, err
+		}
+		if !res[0].Found {
+			return nil, ErrNotFound
+		}
+		return res[0].Value, nil
+	}
 	return d.b.Get(ctx, store, key)
 }
 
@@ -237,12 +250,35 @@ func (d *direct) scan(ctx context.Context, store string, r KeyRange, reverse boo
 	if d.closed.Load() {
 		return nil, errClosed
 	}
+	if pl := planOf(ctx); pl != nil {
+		res, err := pl.read([]Read{{Store: store, Scan: true, Range: r, Reverse: reverse, Limit: limit}})
+		if err != nil {
+			return nil, err
+		}
+		return res[0].Records, nil
+	}
 	return d.b.Scan(ctx, store, r, reverse, limit)
+}
+
+func (d *direct) read(ctx context.Context, reads []Read) ([]ReadResult, error) {
+	if d.closed.Load() {
+		return nil, errClosed
+	}
+	if pl := planOf(ctx); pl != nil {
+		return pl.read(reads)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return readBackend(ctx, d.b, reads)
 }
 
 func (d *direct) apply(ctx context.Context, ops []Op) error {
 	if d.closed.Load() {
 		return errClosed
+	}
+	if pl := planOf(ctx); pl != nil {
+		return pl.record(d, ops)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -286,6 +322,15 @@ func (d *direct) lock(ctx context.Context) (func(), error) {
 	if d.closed.Load() {
 		return nil, errClosed
 	}
+	if pl := planOf(ctx); pl != nil {
+		if d.locker != nil {
+			// The backend's lock cannot be taken without waiting (yet):
+			// the call runs the ordinary way.
+			pl.fallback = true
+			return nil, errFallback
+		}
+		return pl.hold(d.sem)
+	}
 	unlock, err := d.sem.lock(ctx)
 	if err != nil {
 		return nil, err
@@ -304,10 +349,33 @@ func (d *direct) lock(ctx context.Context) (func(), error) {
 	}, nil
 }
 
+func (d *direct) tryLock() (func(), bool, error) {
+	if d.closed.Load() {
+		return nil, false, errClosed
+	}
+	if d.locker != nil {
+		return nil, false, nil // the backend's lock cannot be tried
+	}
+	unlock, ok := d.sem.tryLock()
+	return unlock, ok, nil
+}
+
+func (d *direct) root() *direct { return d }
+
 // sem is a mutex whose wait a context can end.
 type sem chan struct{}
 
 func newSem() sem { return make(sem, 1) }
+
+// tryLock takes the lock if it is free.
+func (s sem) tryLock() (unlock func(), ok bool) {
+	select {
+	case s <- struct{}{}:
+		return func() { <-s }, true
+	default:
+		return nil, false
+	}
+}
 
 func (s sem) lock(ctx context.Context) (func(), error) {
 	select {

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"errors"
 
 	"github.com/mlsidb/mlsidb"
@@ -16,18 +17,86 @@ func (s *suite) openmlsRules(r reporter) {
 	r.Run("merge-commit", s.openmlsMergeCommit)
 	r.Run("delete-like-openmls", func(r reporter) { s.openmlsDelete(r, false) })
 	r.Run("delete-group", func(r reporter) { s.openmlsDelete(r, true) })
+	r.Run("load-group", s.openmlsLoadGroup)
 }
 
-// load checks that LoadGroup reads want.
+// load checks that LoadGroup (the 13 calls) and Store.LoadGroup (one
+// batch) read want.
 func (e *env) load(want *Group, what string) {
 	e.r.Helper()
-	got, err := LoadGroup(e.ctx, e.p, want.ID)
+	loadBoth(e.r, e.ctx, e.p, want, what)
+}
+
+func loadBoth(r reporter, ctx context.Context, st mlsidb.Store, want *Group, what string) {
+	r.Helper()
+	got, err := LoadGroup(ctx, st, want.ID)
 	if err != nil {
-		e.r.Errorf("%s: LoadGroup: %v", what, err)
+		r.Errorf("%s: LoadGroup: %v", what, err)
 		return
 	}
 	if d := Diff(got, want); len(d) > 0 {
-		e.r.Errorf("%s: LoadGroup differs in %v", what, d)
+		r.Errorf("%s: LoadGroup differs in %v", what, d)
+	}
+	batch, err := st.LoadGroup(ctx, want.ID)
+	if err != nil {
+		r.Errorf("%s: Store.LoadGroup: %v", what, err)
+		return
+	}
+	if d := Diff(FromLoaded(want.ID, batch), want); len(d) > 0 {
+		r.Errorf("%s: Store.LoadGroup differs in %v", what, d)
+	}
+}
+
+// FromLoaded returns what [mlsidb.Store.LoadGroup] read as a Group, to
+// compare with [Diff] (Epoch, LeafIndex and EpochKeyPairs are left zero,
+// as LoadGroup leaves them).
+func FromLoaded(id []byte, l *mlsidb.LoadedGroup) *Group {
+	return &Group{
+		ID: id, JoinConfig: l.JoinConfig, Tree: l.Tree, Context: l.Context,
+		InterimTranscriptHash: l.InterimTranscriptHash, ConfirmationTag: l.ConfirmationTag,
+		GroupState: l.GroupState, MessageSecrets: l.MessageSecrets, ResumptionPskStore: l.ResumptionPskStore,
+		OwnLeafIndex: l.OwnLeafIndex, EpochSecrets: l.EpochSecrets, ApplicationExportTree: l.ApplicationExportTree,
+		OwnLeafNodes: l.OwnLeafNodes, Proposals: l.QueuedProposals,
+	}
+}
+
+// openmlsLoadGroup: Store.LoadGroup inside a transaction sees the
+// transaction's writes (values, list appends, clears, deletes) over the
+// stored state; it refuses a bad group id and a closed store.
+func (s *suite) openmlsLoadGroup(r reporter) {
+	e := s.newEnv(r)
+	g := NewGroup(GroupID(1), 1)
+	e.must(CreateGroup(e.ctx, e.p, g), "CreateGroup")
+	p1 := mlsidb.QueuedProposal{Ref: []byte("ref-1"), Proposal: []byte("proposal 1")}
+	e.must(SelfUpdate(e.ctx, e.p, g, []byte("enc-pub-1"), []byte("enc-pair-1"), []byte("leaf-1"), p1), "SelfUpdate")
+	e.load(g, "before the transaction")
+	e.must(e.p.Update(e.ctx, func(tx mlsidb.Store) error {
+		want := *g
+		want.Tree = []byte("tree written in the transaction")
+		want.Context = nil
+		want.MessageSecrets = []byte{}
+		p2 := mlsidb.QueuedProposal{Ref: []byte("ref-2"), Proposal: []byte("proposal 2")}
+		want.Proposals = append(append([]mlsidb.QueuedProposal(nil), g.Proposals...), p2)
+		want.OwnLeafNodes = [][]byte{}
+		err := firstErr(
+			tx.WriteTree(e.ctx, g.ID, want.Tree),
+			tx.DeleteContext(e.ctx, g.ID),
+			tx.WriteMessageSecrets(e.ctx, g.ID, want.MessageSecrets),
+			tx.QueueProposal(e.ctx, g.ID, p2.Ref, p2.Proposal),
+			tx.DeleteOwnLeafNodes(e.ctx, g.ID),
+		)
+		if err != nil {
+			return err
+		}
+		loadBoth(r, e.ctx, tx, &want, "inside a transaction")
+		return nil
+	}), "Update")
+	if _, err := e.p.LoadGroup(e.ctx, nil); !errors.Is(err, mlsidb.ErrInvalidArgument) {
+		r.Errorf("LoadGroup with an empty group id: %v, want ErrInvalidArgument", err)
+	}
+	e.must(e.p.Close(), "Close")
+	if _, err := e.p.LoadGroup(e.ctx, g.ID); !errors.Is(err, mlsidb.ErrClosed) {
+		r.Errorf("LoadGroup on a closed store: %v, want ErrClosed", err)
 	}
 }
 

@@ -22,6 +22,9 @@ import (
 	"github.com/mlsidb/mlsidb"
 )
 
+// Compile-time check.
+var _ mlsidb.BatchReader = (*Backend)(nil)
+
 // Backend is one handle on in-memory records, ordered by key. It is safe
 // for concurrent use; every Apply is atomic. The zero value is not usable;
 // call [New] or [Backend.Share].
@@ -82,15 +85,24 @@ func (b *Backend) Get(ctx context.Context, store string, key []byte) ([]byte, er
 	if b.closed {
 		return nil, errClosed
 	}
-	t := b.d.stores[store]
-	if t == nil {
-		return nil, mlsidb.ErrNotFound
-	}
-	v, ok := t.vals[string(key)]
+	v, ok := b.get(store, key)
 	if !ok {
 		return nil, mlsidb.ErrNotFound
 	}
-	return bytes.Clone(nonNil(v)), nil
+	return v, nil
+}
+
+// get returns a copy of the value under key; the caller holds b.d.mu.
+func (b *Backend) get(store string, key []byte) ([]byte, bool) {
+	t := b.d.stores[store]
+	if t == nil {
+		return nil, false
+	}
+	v, ok := t.vals[string(key)]
+	if !ok {
+		return nil, false
+	}
+	return bytes.Clone(nonNil(v)), true
 }
 
 func nonNil(v []byte) []byte {
@@ -110,9 +122,14 @@ func (b *Backend) Scan(ctx context.Context, store string, r mlsidb.KeyRange, rev
 	if b.closed {
 		return nil, errClosed
 	}
+	return b.scan(store, r, reverse, limit), nil
+}
+
+// scan returns copies of the records in r; the caller holds b.d.mu.
+func (b *Backend) scan(store string, r mlsidb.KeyRange, reverse bool, limit int) []mlsidb.Record {
 	t := b.d.stores[store]
 	if t == nil {
-		return []mlsidb.Record{}, nil
+		return []mlsidb.Record{}
 	}
 	lo, hi := t.bounds(r)
 	n := hi - lo
@@ -127,6 +144,27 @@ func (b *Backend) Scan(ctx context.Context, store string, r mlsidb.KeyRange, rev
 		}
 		k := t.keys[j]
 		out = append(out, mlsidb.Record{Key: []byte(k), Value: bytes.Clone(nonNil(t.vals[k]))})
+	}
+	return out
+}
+
+// ReadBatch implements [mlsidb.BatchReader]: every read under one lock.
+func (b *Backend) ReadBatch(ctx context.Context, reads []mlsidb.Read) ([]mlsidb.ReadResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	b.d.mu.RLock()
+	defer b.d.mu.RUnlock()
+	if b.closed {
+		return nil, errClosed
+	}
+	out := make([]mlsidb.ReadResult, len(reads))
+	for i, r := range reads {
+		if r.Scan {
+			out[i].Records = b.scan(r.Store, r.Range, r.Reverse, r.Limit)
+			continue
+		}
+		out[i].Value, out[i].Found = b.get(r.Store, r.Key)
 	}
 	return out, nil
 }

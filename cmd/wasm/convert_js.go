@@ -13,7 +13,10 @@ import (
 	"github.com/mlsidb/mlsidb/jsbridge"
 )
 
-var arrayCtor = js.Global().Get("Array")
+var (
+	arrayCtor = js.Global().Get("Array")
+	jsObject  = js.Global().Get("Object")
+)
 
 // typeName names the JS type of v for an error message (never its
 // contents): "null", "array", its constructor's name, or its typeof.
@@ -101,15 +104,50 @@ func invoke(ctx context.Context, st mlsidb.Store, spec *methodSpec, args []any) 
 		}
 		return arr, nil
 	case []mlsidb.QueuedProposal:
-		arr := arrayCtor.New(len(v))
-		for i, q := range v {
-			pair := arrayCtor.New(2)
-			pair.SetIndex(0, jsbridge.BytesToJS(q.Ref))
-			pair.SetIndex(1, jsbridge.BytesToJS(q.Proposal))
-			arr.SetIndex(i, pair)
-		}
-		return arr, nil
+		return proposalsToJS(v), nil
+	case *mlsidb.LoadedGroup:
+		return loadedToJS(v), nil
 	default:
 		return js.Undefined(), nil
 	}
+}
+
+// loadedToJS returns what LoadGroup read as a JS object whose properties
+// are named after the read methods.
+func loadedToJS(l *mlsidb.LoadedGroup) js.Value {
+	o := jsObject.New()
+	for _, f := range [...]struct {
+		name string
+		v    []byte
+	}{
+		{"tree", l.Tree}, {"groupContext", l.Context}, {"interimTranscriptHash", l.InterimTranscriptHash},
+		{"confirmationTag", l.ConfirmationTag}, {"groupEpochSecrets", l.EpochSecrets},
+		{"ownLeafIndex", l.OwnLeafIndex}, {"messageSecrets", l.MessageSecrets},
+		{"resumptionPskStore", l.ResumptionPskStore}, {"mlsGroupJoinConfig", l.JoinConfig},
+		{"groupState", l.GroupState}, {"applicationExportTree", l.ApplicationExportTree},
+	} {
+		if f.v == nil {
+			o.Set(f.name, js.Undefined())
+		} else {
+			o.Set(f.name, jsbridge.BytesToJS(f.v))
+		}
+	}
+	leaves := arrayCtor.New(len(l.OwnLeafNodes))
+	for i, b := range l.OwnLeafNodes {
+		leaves.SetIndex(i, jsbridge.BytesToJS(b))
+	}
+	o.Set("ownLeafNodes", leaves)
+	o.Set("queuedProposals", proposalsToJS(l.QueuedProposals))
+	return o
+}
+
+func proposalsToJS(v []mlsidb.QueuedProposal) js.Value {
+	arr := arrayCtor.New(len(v))
+	for i, q := range v {
+		pair := arrayCtor.New(2)
+		pair.SetIndex(0, jsbridge.BytesToJS(q.Ref))
+		pair.SetIndex(1, jsbridge.BytesToJS(q.Proposal))
+		arr.SetIndex(i, pair)
+	}
+	return arr
 }

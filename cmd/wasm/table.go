@@ -35,10 +35,14 @@ const (
 	resultBytesList resultKind = "bytesList"
 	// resultProposals resolves to an array of [ref, proposal] pairs.
 	resultProposals resultKind = "proposals"
+	// resultGroup resolves to an object holding what LoadGroup read: one
+	// property per read method, named as the method (a Uint8Array or
+	// undefined, ownLeafNodes an array, queuedProposals pairs).
+	resultGroup resultKind = "group"
 )
 
 // methodSpec describes one method the JS module can call through the
-// dispatcher: a contract method, or DeleteGroup.
+// dispatcher: a contract method, DeleteGroup or LoadGroup.
 type methodSpec struct {
 	// JS is the camelCase name JavaScript uses, for example "writeTree".
 	JS string
@@ -82,7 +86,7 @@ var methodFuncs = map[string]any{
 	"WriteEncryptionKeyPair": mlsidb.Store.WriteEncryptionKeyPair, "EncryptionKeyPair": mlsidb.Store.EncryptionKeyPair, "DeleteEncryptionKeyPair": mlsidb.Store.DeleteEncryptionKeyPair,
 	"WriteKeyPackage": mlsidb.Store.WriteKeyPackage, "KeyPackage": mlsidb.Store.KeyPackage, "DeleteKeyPackage": mlsidb.Store.DeleteKeyPackage,
 	"WritePsk": mlsidb.Store.WritePsk, "Psk": mlsidb.Store.Psk, "DeletePsk": mlsidb.Store.DeletePsk,
-	"DeleteGroup": mlsidb.Store.DeleteGroup,
+	"DeleteGroup": mlsidb.Store.DeleteGroup, "LoadGroup": mlsidb.Store.LoadGroup,
 }
 
 // invoker calls one method on a store with converted arguments and returns
@@ -93,6 +97,7 @@ type (
 	bb  = []byte
 	bbs = [][]byte
 	qps = []mlsidb.QueuedProposal
+	lg  = *mlsidb.LoadedGroup
 	ctx = context.Context
 	sto = mlsidb.Store
 )
@@ -120,6 +125,10 @@ func shapeOf(f any) (args []argKind, result resultKind, call invoker, ok bool) {
 		}, true
 	case func(sto, ctx, bb) (bbs, error):
 		return []argKind{B}, resultBytesList, func(c ctx, s sto, a []any) (any, error) {
+			return f(s, c, a[0].(bb))
+		}, true
+	case func(sto, ctx, bb) (lg, error):
+		return []argKind{B}, resultGroup, func(c ctx, s sto, a []any) (any, error) {
 			return f(s, c, a[0].(bb))
 		}, true
 	case func(sto, ctx, bb) (qps, error):
@@ -163,7 +172,7 @@ func specFor(goName, openmls, group string) (methodSpec, error) {
 }
 
 // buildTable returns the dispatch table: every contract method of the
-// catalogue, in catalogue order, then DeleteGroup.
+// catalogue, in catalogue order, then DeleteGroup and LoadGroup.
 func buildTable() ([]methodSpec, error) {
 	var out []methodSpec
 	for _, g := range mlsidb.MethodGroups() {
@@ -175,11 +184,14 @@ func buildTable() ([]methodSpec, error) {
 			out = append(out, s)
 		}
 	}
-	s, err := specFor("DeleteGroup", "", "")
-	if err != nil {
-		return nil, err
+	for _, name := range []string{"DeleteGroup", "LoadGroup"} {
+		s, err := specFor(name, "", "")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
 	}
-	return append(out, s), nil
+	return out, nil
 }
 
 // argError is bad input found by the dispatcher before any call was

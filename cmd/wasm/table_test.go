@@ -31,8 +31,9 @@ func TestTableCoversTheContract(t *testing.T) {
 	if contract != 56 {
 		t.Errorf("table has %d contract methods, want 56", contract)
 	}
-	if last := table[len(table)-1]; last.JS != "deleteGroup" || last.OpenMLS != "" {
-		t.Errorf("last entry is %+v, want deleteGroup", last)
+	if n := len(table); n < 2 || table[n-2].JS != "deleteGroup" || table[n-1].JS != "loadGroup" ||
+		table[n-2].OpenMLS != "" || table[n-1].OpenMLS != "" {
+		t.Errorf("the table ends with %+v, want deleteGroup and loadGroup", table[max(0, n-2):])
 	}
 	// Every method of Store is in the table.
 	storeType := reflect.TypeFor[mlsidb.Store]()
@@ -73,6 +74,7 @@ func TestSpecsFollowGoSignatures(t *testing.T) {
 		{"deleteAllResumptionPskSecrets", []argKind{argBytes}, resultNone},
 		{"psk", []argKind{argBytes}, resultBytes},
 		{"deleteGroup", []argKind{argBytes}, resultNone},
+		{"loadGroup", []argKind{argBytes}, resultGroup},
 	}
 	for _, tt := range tests {
 		s, ok := byJS[tt.js]
@@ -99,6 +101,7 @@ func TestSpecsMatchReflection(t *testing.T) {
 	results := map[reflect.Type]resultKind{
 		reflect.TypeFor[[]byte](): resultBytes, reflect.TypeFor[[][]byte](): resultBytesList,
 		reflect.TypeFor[[]mlsidb.QueuedProposal](): resultProposals,
+		reflect.TypeFor[*mlsidb.LoadedGroup]():     resultGroup,
 	}
 	storeType := reflect.TypeFor[mlsidb.Store]()
 	for _, s := range table {
@@ -158,6 +161,9 @@ func TestInvokersRoundTrip(t *testing.T) {
 	}
 	if v := mustCall("encryptionEpochKeyPairs", g, epoch, uint32(4)).([][]byte); len(v) != 0 {
 		t.Errorf("other leaf index sees %q", v)
+	}
+	if v := mustCall("loadGroup", g).(*mlsidb.LoadedGroup); string(v.Tree) != "tree" || len(v.QueuedProposals) != 1 || v.Context != nil {
+		t.Errorf("loadGroup = %+v", v)
 	}
 	mustCall("deleteGroup", g)
 	if _, err := by["tree"].call(ctx, p, []any{g}); !errors.Is(err, mlsidb.ErrNotFound) {

@@ -1,0 +1,678 @@
+package mlsidb_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/mlsidb/mlsidb"
+	"github.com/mlsidb/mlsidb/conformance"
+	"github.com/mlsidb/mlsidb/memstore"
+)
+
+// fakeAsync is an AsyncBackend over memstore: it does the work when the
+// read or batch is started (as IndexedDB issues requests at once) and
+// reports it at once or from a goroutine.
+type fakeAsync struct {
+	mem     *memstore.Backend // not embedded: only the Backend methods, no Locker
+	later   bool              // report from a goroutine
+	reads   atomic.Int64
+	applies atomic.Int64
+	failGet error // when set, reads fail with it
+}
+
+func (f *fakeAsync) Get(ctx context.Context, store string, key []byte) ([]byte, error) {
+	return f.mem.Get(ctx, store, key)
+}
+
+func (f *fakeAsync) Scan(ctx context.Context, store string, r mlsidb.KeyRange, reverse bool, limit int) ([]mlsidb.Record, error) {
+	return f.mem.Scan(ctx, store, r, reverse, limit)
+}
+
+func (f *fakeAsync) Apply(ctx context.Context, ops []mlsidb.Op) error { return f.mem.Apply(ctx, ops) }
+func (f *fakeAsync) Close() error                                     { return f.mem.Close() }
+func (f *fakeAsync) ReadBatch(ctx context.Context, reads []mlsidb.Read) ([]mlsidb.ReadResult, error) {
+	return f.mem.ReadBatch(ctx, reads)
+}
+
+func (f *fakeAsync) report(fn func()) {
+	if f.later {
+		go fn()
+		return
+	}
+	fn()
+}
+
+func (f *fakeAsync) ReadAsync(reads []mlsidb.Read, done func([]mlsidb.ReadResult, error)) {
+	f.reads.Add(1)
+	res, err := f.ReadBatch(context.Background(), reads)
+	if f.failGet != nil {
+		res, err = nil, f.failGet
+	}
+	f.report(func() { done(res, err) })
+}
+
+func (f *fakeAsync) ApplyAsync(ops []mlsidb.Op, done func(error)) {
+	f.applies.Add(1)
+	err := f.Apply(context.Background(), ops)
+	f.report(func() { done(err) })
+}
+
+func newAsync(t *testing.T, later bool) (*mlsidb.Provider, *fakeAsync) {
+	t.Helper()
+	f := &fakeAsync{mem: memstore.New(), later: later}
+	p, err := mlsidb.New(context.Background(), f, mlsidb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p, f
+}
+
+// asyncResult is what done received, and whether Async had returned then.
+type asyncResult struct {
+	v        any
+	err      error
+	returned bool
+}
+
+// async runs call through p.Async and waits for done.
+func async(p *mlsidb.Provider, call func(ctx context.Context, s mlsidb.Store) (any, error)) asyncResult {
+	ch := make(chan asyncResult, 1)
+	var returned atomic.Bool
+	p.Async(call, func(v any, err error) { ch <- asyncResult{v, err, returned.Load()} })
+	returned.Store(true)
+	return <-ch
+}
+
+func get[T any](s asyncStore, f func(ctx context.Context, st mlsidb.Store) (T, error)) (T, error) {
+	r := async(s.p, func(ctx context.Context, st mlsidb.Store) (any, error) { return f(ctx, st) })
+	var zero T
+	if r.err != nil {
+		return zero, r.err
+	}
+	return r.v.(T), nil
+}
+
+func do(s asyncStore, f func(ctx context.Context, st mlsidb.Store) error) error {
+	return async(s.p, func(ctx context.Context, st mlsidb.Store) (any, error) { return nil, f(ctx, st) }).err
+}
+
+func TestAsyncReplaysOpenMLS(t *testing.T) {
+	for _, later := range []bool{false, true} {
+		t.Run(fmt.Sprintf("later=%v", later), func(t *testing.T) {
+			p, f := newAsync(t, later)
+			s := asyncStore{p}
+			ctx := context.Background()
+			g := conformance.NewGroup(conformance.GroupID(1), 1)
+			must(t, conformance.CreateGroup(ctx, s, g))
+			for _, x := range []string{"1", "2"} {
+				q := mlsidb.QueuedProposal{Ref: []byte("ref-" + x), Proposal: []byte("proposal " + x)}
+				must(t, conformance.SelfUpdate(ctx, s, g, []byte("enc-"+x), []byte("pair-"+x), []byte("leaf-"+x), q))
+			}
+			checkLoad(t, s, g, "after two self updates")
+			next := g.Next()
+			must(t, conformance.MergeCommit(ctx, s, g, next, []byte("enc-1")))
+			checkLoad(t, s, next, "after the merge")
+			if v, err := s.EncryptionEpochKeyPairs(ctx, g.ID, conformance.EpochKey(next.Epoch), next.LeafIndex); err != nil || len(v) != 1 {
+				t.Fatalf("the new epoch's key pairs: %d, %v", len(v), err)
+			}
+			must(t, conformance.DeleteGroupLikeOpenMLS(ctx, s, next))
+			checkLoad(t, s, conformance.Empty(g.ID), "after deleting the group")
+			if f.reads.Load() == 0 || f.applies.Load() == 0 {
+				t.Fatalf("the backend's async methods were not used: %d reads, %d batches", f.reads.Load(), f.applies.Load())
+			}
+		})
+	}
+}
+
+func checkLoad(t *testing.T, s asyncStore, want *conformance.Group, what string) {
+	t.Helper()
+	got, err := conformance.LoadGroup(context.Background(), s, want.ID)
+	must(t, err)
+	if d := conformance.Diff(got, want); len(d) > 0 {
+		t.Fatalf("%s: the 13 reads differ in %v", what, d)
+	}
+	l, err := get(s, func(ctx context.Context, st mlsidb.Store) (*mlsidb.LoadedGroup, error) {
+		return st.LoadGroup(ctx, want.ID)
+	})
+	must(t, err)
+	if d := conformance.Diff(conformance.FromLoaded(want.ID, l), want); len(d) > 0 {
+		t.Fatalf("%s: LoadGroup differs in %v", what, d)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Over a backend that reports at once, calls complete before Async
+// returns: no goroutine, one backend read or batch (or both) per call.
+func TestAsyncRunsWithoutGoroutine(t *testing.T) {
+	p, f := newAsync(t, false)
+	ctx := context.Background()
+	g := []byte("g")
+	tests := []struct {
+		name           string
+		call           func(ctx context.Context, s mlsidb.Store) (any, error)
+		reads, applies int64
+	}{
+		{"write", func(ctx context.Context, s mlsidb.Store) (any, error) { return nil, s.WriteTree(ctx, g, []byte("t")) }, 0, 1},
+		{"read", func(ctx context.Context, s mlsidb.Store) (any, error) { return s.Tree(ctx, g) }, 1, 0},
+		{"append", func(ctx context.Context, s mlsidb.Store) (any, error) {
+			return nil, s.AppendOwnLeafNode(ctx, g, []byte("l"))
+		}, 1, 1},
+		{"queue", func(ctx context.Context, s mlsidb.Store) (any, error) {
+			return nil, s.QueueProposal(ctx, g, []byte("r"), []byte("p"))
+		}, 1, 1},
+		{"load group", func(ctx context.Context, s mlsidb.Store) (any, error) { return s.LoadGroup(ctx, g) }, 1, 0},
+		{"delete group", func(ctx context.Context, s mlsidb.Store) (any, error) { return nil, s.DeleteGroup(ctx, g) }, 0, 1},
+		{"missing", func(ctx context.Context, s mlsidb.Store) (any, error) { return s.Psk(ctx, []byte("none")) }, 1, 0},
+	}
+	for _, tt := range tests {
+		r0, a0 := f.reads.Load(), f.applies.Load()
+		r := async(p, tt.call)
+		if tt.name == "missing" {
+			if !errors.Is(r.err, mlsidb.ErrNotFound) {
+				t.Errorf("%s: err = %v, want ErrNotFound", tt.name, r.err)
+			}
+		} else if r.err != nil {
+			t.Errorf("%s: %v", tt.name, r.err)
+		}
+		if r.returned {
+			t.Errorf("%s: done ran after Async returned (on a goroutine)", tt.name)
+		}
+		if dr, da := f.reads.Load()-r0, f.applies.Load()-a0; dr != tt.reads || da != tt.applies {
+			t.Errorf("%s: %d reads and %d batches, want %d and %d", tt.name, dr, da, tt.reads, tt.applies)
+		}
+	}
+	if v, err := p.OwnLeafNodes(ctx, g); err != nil || len(v) != 0 {
+		t.Errorf("after DeleteGroup: %d leaf nodes, %v", len(v), err)
+	}
+}
+
+// A call that finds the write lock held waits for it, on a goroutine.
+func TestAsyncWaitsForTheLock(t *testing.T) {
+	p, _ := newAsync(t, false)
+	tx, ok, err := p.TryBegin()
+	if err != nil || !ok {
+		t.Fatalf("TryBegin: %v, %v", ok, err)
+	}
+	if _, ok, _ := p.TryBegin(); ok {
+		t.Fatal("a second TryBegin began while the first transaction runs")
+	}
+	ch := make(chan error, 1)
+	p.Async(func(ctx context.Context, s mlsidb.Store) (any, error) {
+		return nil, s.AppendOwnLeafNode(ctx, []byte("g"), []byte("outside"))
+	}, func(_ any, err error) { ch <- err })
+	select {
+	case err := <-ch:
+		t.Fatalf("the call finished (%v) while the transaction held the lock", err)
+	default:
+	}
+	must(t, tx.Store().AppendOwnLeafNode(context.Background(), []byte("g"), []byte("inside")))
+	tx.Rollback()
+	must(t, <-ch)
+	v, err := p.OwnLeafNodes(context.Background(), []byte("g"))
+	if err != nil || len(v) != 1 || string(v[0]) != "outside" {
+		t.Fatalf("leaf nodes = %q, %v; want only the one written outside", v, err)
+	}
+}
+
+// Concurrent read-modify-writes through Async lose nothing.
+func TestAsyncConcurrentAppends(t *testing.T) {
+	p, _ := newAsync(t, true)
+	s := asyncStore{p}
+	const n = 40
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.AppendOwnLeafNode(context.Background(), []byte("g"), []byte{byte(i)}); err != nil {
+				t.Error(err)
+			}
+			if err := s.QueueProposal(context.Background(), []byte("g"), []byte{'r', byte(i)}, []byte{byte(i)}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	leaves, err := s.OwnLeafNodes(context.Background(), []byte("g"))
+	must(t, err)
+	refs, err := s.QueuedProposalRefs(context.Background(), []byte("g"))
+	must(t, err)
+	if len(leaves) != n || len(refs) != n {
+		t.Fatalf("%d leaf nodes and %d proposals, want %d each", len(leaves), len(refs), n)
+	}
+}
+
+// A call that reads after it wrote runs the ordinary way and sees its
+// write; so does a call that writes the backend twice.
+func TestAsyncFallbacks(t *testing.T) {
+	p, f := newAsync(t, false)
+	r := async(p, func(ctx context.Context, s mlsidb.Store) (any, error) {
+		if err := s.WriteTree(ctx, []byte("g"), []byte("t1")); err != nil {
+			return nil, err
+		}
+		return s.Tree(ctx, []byte("g"))
+	})
+	if r.err != nil || string(r.v.([]byte)) != "t1" {
+		t.Fatalf("write then read: %q, %v", r.v, r.err)
+	}
+	if !r.returned {
+		t.Error("write then read completed without a goroutine")
+	}
+	a0 := f.applies.Load()
+	r = async(p, func(ctx context.Context, s mlsidb.Store) (any, error) {
+		return nil, errors.Join(s.WriteTree(ctx, []byte("g"), []byte("t2")), s.WriteContext(ctx, []byte("g"), []byte("c2")))
+	})
+	if r.err != nil || f.applies.Load() != a0 {
+		t.Fatalf("two writes: %v, %d async batches (want none: they run the ordinary way)", r.err, f.applies.Load()-a0)
+	}
+	for _, m := range []func(context.Context, []byte) ([]byte, error){p.Tree, p.GroupContext} {
+		if _, err := m(context.Background(), []byte("g")); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Errors: a failed backend read is named after the call; a panic becomes
+// an error; a backend without AsyncBackend still works.
+func TestAsyncErrors(t *testing.T) {
+	p, f := newAsync(t, false)
+	f.failGet = mlsidb.ErrUnavailable
+	r := async(p, func(ctx context.Context, s mlsidb.Store) (any, error) { return s.Tree(ctx, []byte("g")) })
+	var e *mlsidb.Error
+	if !errors.As(r.err, &e) || e.Op != "Tree" || !errors.Is(r.err, mlsidb.ErrUnavailable) {
+		t.Errorf("failed read: %v", r.err)
+	}
+	r = async(p, func(ctx context.Context, s mlsidb.Store) (any, error) { panic("boom") })
+	if r.err == nil {
+		t.Error("a panicking call succeeded")
+	}
+	r = async(p, func(ctx context.Context, s mlsidb.Store) (any, error) { return nil, s.WriteTree(ctx, nil, nil) })
+	if !errors.Is(r.err, mlsidb.ErrInvalidArgument) {
+		t.Errorf("bad input: %v", r.err)
+	}
+
+	plain, err := mlsidb.New(context.Background(), memstore.New(), mlsidb.Options{})
+	must(t, err)
+	defer plain.Close()
+	s := asyncStore{plain}
+	must(t, s.WriteTree(context.Background(), []byte("g"), []byte("t")))
+	if v, err := s.Tree(context.Background(), []byte("g")); err != nil || string(v) != "t" {
+		t.Fatalf("over memstore: %q, %v", v, err)
+	}
+	must(t, plain.Close())
+	if err := s.WriteTree(context.Background(), []byte("g"), []byte("t")); !errors.Is(err, mlsidb.ErrClosed) {
+		t.Fatalf("closed: %v", err)
+	}
+}
+
+// Transactions begun with TryBegin: calls on the view complete at once
+// (they only buffer), reads see the buffer, CommitAsync writes one batch,
+// nested transactions commit into their parent, Rollback writes nothing.
+func TestTxAsync(t *testing.T) {
+	p, f := newAsync(t, false)
+	ctx := context.Background()
+	must(t, p.WriteGroupState(ctx, []byte("g"), []byte("old")))
+	tx, ok, err := p.TryBegin()
+	if !ok || err != nil {
+		t.Fatalf("TryBegin: %v %v", ok, err)
+	}
+	view := tx.Store()
+	a0 := f.applies.Load()
+	r := async(view, func(ctx context.Context, s mlsidb.Store) (any, error) {
+		return nil, s.WriteTree(ctx, []byte("g"), []byte("tree"))
+	})
+	if r.err != nil || r.returned || f.applies.Load() != a0 {
+		t.Fatalf("write on the view: %v, after return %v, %d batches", r.err, r.returned, f.applies.Load()-a0)
+	}
+	r = async(view, func(ctx context.Context, s mlsidb.Store) (any, error) { return s.LoadGroup(ctx, []byte("g")) })
+	if l := r.v.(*mlsidb.LoadedGroup); r.err != nil || string(l.Tree) != "tree" || string(l.GroupState) != "old" {
+		t.Fatalf("LoadGroup on the view: %+v, %v", r.v, r.err)
+	}
+	r = async(view, func(ctx context.Context, s mlsidb.Store) (any, error) {
+		return nil, s.AppendOwnLeafNode(ctx, []byte("g"), []byte("leaf"))
+	})
+	must(t, r.err)
+
+	child, ok, err := view.TryBegin()
+	if !ok || err != nil {
+		t.Fatalf("nested TryBegin: %v %v", ok, err)
+	}
+	must(t, child.Store().WriteContext(ctx, []byte("g"), []byte("ctx")))
+	done := make(chan error, 1)
+	child.CommitAsync(func(err error) { done <- err })
+	must(t, <-done)
+	rolled, _, _ := view.TryBegin()
+	must(t, rolled.Store().WritePsk(ctx, []byte("psk"), []byte("dropped")))
+	rolled.Rollback()
+	if _, err := view.Psk(ctx, []byte("psk")); !errors.Is(err, mlsidb.ErrNotFound) {
+		t.Fatalf("a rolled back nested write is visible: %v", err)
+	}
+	if _, err := p.Tree(ctx, []byte("g")); !errors.Is(err, mlsidb.ErrNotFound) {
+		t.Fatalf("the transaction's write is visible outside before the commit: %v", err)
+	}
+	tx.CommitAsync(func(err error) { done <- err })
+	must(t, <-done)
+	if f.applies.Load() != a0+1 {
+		t.Errorf("the commit made %d batches, want 1", f.applies.Load()-a0)
+	}
+	l, err := p.LoadGroup(ctx, []byte("g"))
+	must(t, err)
+	if string(l.Tree) != "tree" || string(l.Context) != "ctx" || len(l.OwnLeafNodes) != 1 {
+		t.Fatalf("after the commit: tree %q, context %q, %d leaf nodes", l.Tree, l.Context, len(l.OwnLeafNodes))
+	}
+	if err := view.WriteTree(ctx, []byte("g"), nil); !errors.Is(err, mlsidb.ErrClosed) {
+		t.Errorf("the view after the commit: %v, want ErrClosed", err)
+	}
+	tx.CommitAsync(func(err error) { done <- err })
+	if err := <-done; !errors.Is(err, mlsidb.ErrClosed) {
+		t.Errorf("a second commit: %v, want ErrClosed", err)
+	}
+	tx.Rollback() // does nothing
+	if tx2, ok, _ := p.TryBegin(); !ok {
+		t.Error("the lock is still held after the commit")
+	} else {
+		tx2.Rollback()
+	}
+}
+
+// Begin and Commit, the blocking forms.
+func TestTxBlocking(t *testing.T) {
+	p, err := mlsidb.New(context.Background(), memstore.New(), mlsidb.Options{})
+	must(t, err)
+	defer p.Close()
+	ctx := context.Background()
+	tx, err := p.Begin(ctx)
+	must(t, err)
+	must(t, tx.Store().QueueProposal(ctx, []byte("g"), []byte("r"), []byte("p")))
+	must(t, tx.Commit(ctx))
+	refs, err := p.QueuedProposalRefs(ctx, []byte("g"))
+	must(t, err)
+	if !slices.EqualFunc(refs, [][]byte{[]byte("r")}, func(a, b []byte) bool { return string(a) == string(b) }) {
+		t.Fatalf("refs = %q", refs)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	tx, err = p.Begin(ctx)
+	must(t, err)
+	must(t, tx.Store().ClearProposalQueue(ctx, []byte("g")))
+	cancel()
+	if err := tx.Commit(cctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Commit with a cancelled context: %v", err)
+	}
+	if refs, _ := p.QueuedProposalRefs(ctx, []byte("g")); len(refs) != 1 {
+		t.Fatal("a cancelled commit wrote")
+	}
+}
+
+// asyncStore is a StorageProvider whose every call goes through
+// Provider.Async.
+type asyncStore struct{ p *mlsidb.Provider }
+
+var _ mlsidb.StorageProvider = asyncStore{}
+
+func (s asyncStore) WriteMlsJoinConfig(ctx context.Context, groupID []byte, config []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.WriteMlsJoinConfig(ctx, groupID, config) })
+}
+
+func (s asyncStore) MlsGroupJoinConfig(ctx context.Context, groupID []byte) ([]byte, error) {
+	return get(s, func(ctx context.Context, st mlsidb.Store) ([]byte, error) { return st.MlsGroupJoinConfig(ctx, groupID) })
+}
+
+func (s asyncStore) DeleteGroupConfig(ctx context.Context, groupID []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.DeleteGroupConfig(ctx, groupID) })
+}
+
+func (s asyncStore) WriteTree(ctx context.Context, groupID []byte, tree []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.WriteTree(ctx, groupID, tree) })
+}
+
+func (s asyncStore) Tree(ctx context.Context, groupID []byte) ([]byte, error) {
+	return get(s, func(ctx context.Context, st mlsidb.Store) ([]byte, error) { return st.Tree(ctx, groupID) })
+}
+
+func (s asyncStore) DeleteTree(ctx context.Context, groupID []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.DeleteTree(ctx, groupID) })
+}
+
+func (s asyncStore) WriteContext(ctx context.Context, groupID []byte, groupContext []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.WriteContext(ctx, groupID, groupContext) })
+}
+
+func (s asyncStore) GroupContext(ctx context.Context, groupID []byte) ([]byte, error) {
+	return get(s, func(ctx context.Context, st mlsidb.Store) ([]byte, error) { return st.GroupContext(ctx, groupID) })
+}
+
+func (s asyncStore) DeleteContext(ctx context.Context, groupID []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.DeleteContext(ctx, groupID) })
+}
+
+func (s asyncStore) WriteInterimTranscriptHash(ctx context.Context, groupID []byte, hash []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error {
+		return st.WriteInterimTranscriptHash(ctx, groupID, hash)
+	})
+}
+
+func (s asyncStore) InterimTranscriptHash(ctx context.Context, groupID []byte) ([]byte, error) {
+	return get(s, func(ctx context.Context, st mlsidb.Store) ([]byte, error) {
+		return st.InterimTranscriptHash(ctx, groupID)
+	})
+}
+
+func (s asyncStore) DeleteInterimTranscriptHash(ctx context.Context, groupID []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.DeleteInterimTranscriptHash(ctx, groupID) })
+}
+
+func (s asyncStore) WriteConfirmationTag(ctx context.Context, groupID []byte, tag []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.WriteConfirmationTag(ctx, groupID, tag) })
+}
+
+func (s asyncStore) ConfirmationTag(ctx context.Context, groupID []byte) ([]byte, error) {
+	return get(s, func(ctx context.Context, st mlsidb.Store) ([]byte, error) { return st.ConfirmationTag(ctx, groupID) })
+}
+
+func (s asyncStore) DeleteConfirmationTag(ctx context.Context, groupID []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.DeleteConfirmationTag(ctx, groupID) })
+}
+
+func (s asyncStore) WriteGroupState(ctx context.Context, groupID []byte, state []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.WriteGroupState(ctx, groupID, state) })
+}
+
+func (s asyncStore) GroupState(ctx context.Context, groupID []byte) ([]byte, error) {
+	return get(s, func(ctx context.Context, st mlsidb.Store) ([]byte, error) { return st.GroupState(ctx, groupID) })
+}
+
+func (s asyncStore) DeleteGroupState(ctx context.Context, groupID []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.DeleteGroupState(ctx, groupID) })
+}
+
+func (s asyncStore) WriteMessageSecrets(ctx context.Context, groupID []byte, secrets []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.WriteMessageSecrets(ctx, groupID, secrets) })
+}
+
+func (s asyncStore) MessageSecrets(ctx context.Context, groupID []byte) ([]byte, error) {
+	return get(s, func(ctx context.Context, st mlsidb.Store) ([]byte, error) { return st.MessageSecrets(ctx, groupID) })
+}
+
+func (s asyncStore) DeleteMessageSecrets(ctx context.Context, groupID []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.DeleteMessageSecrets(ctx, groupID) })
+}
+
+func (s asyncStore) WriteResumptionPskStore(ctx context.Context, groupID []byte, store []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error {
+		return st.WriteResumptionPskStore(ctx, groupID, store)
+	})
+}
+
+func (s asyncStore) ResumptionPskStore(ctx context.Context, groupID []byte) ([]byte, error) {
+	return get(s, func(ctx context.Context, st mlsidb.Store) ([]byte, error) { return st.ResumptionPskStore(ctx, groupID) })
+}
+
+func (s asyncStore) DeleteAllResumptionPskSecrets(ctx context.Context, groupID []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error {
+		return st.DeleteAllResumptionPskSecrets(ctx, groupID)
+	})
+}
+
+func (s asyncStore) WriteOwnLeafIndex(ctx context.Context, groupID []byte, index []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.WriteOwnLeafIndex(ctx, groupID, index) })
+}
+
+func (s asyncStore) OwnLeafIndex(ctx context.Context, groupID []byte) ([]byte, error) {
+	return get(s, func(ctx context.Context, st mlsidb.Store) ([]byte, error) { return st.OwnLeafIndex(ctx, groupID) })
+}
+
+func (s asyncStore) DeleteOwnLeafIndex(ctx context.Context, groupID []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.DeleteOwnLeafIndex(ctx, groupID) })
+}
+
+func (s asyncStore) WriteGroupEpochSecrets(ctx context.Context, groupID []byte, secrets []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error {
+		return st.WriteGroupEpochSecrets(ctx, groupID, secrets)
+	})
+}
+
+func (s asyncStore) GroupEpochSecrets(ctx context.Context, groupID []byte) ([]byte, error) {
+	return get(s, func(ctx context.Context, st mlsidb.Store) ([]byte, error) { return st.GroupEpochSecrets(ctx, groupID) })
+}
+
+func (s asyncStore) DeleteGroupEpochSecrets(ctx context.Context, groupID []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.DeleteGroupEpochSecrets(ctx, groupID) })
+}
+
+func (s asyncStore) WriteApplicationExportTree(ctx context.Context, groupID []byte, tree []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error {
+		return st.WriteApplicationExportTree(ctx, groupID, tree)
+	})
+}
+
+func (s asyncStore) ApplicationExportTree(ctx context.Context, groupID []byte) ([]byte, error) {
+	return get(s, func(ctx context.Context, st mlsidb.Store) ([]byte, error) {
+		return st.ApplicationExportTree(ctx, groupID)
+	})
+}
+
+func (s asyncStore) DeleteApplicationExportTree(ctx context.Context, groupID []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.DeleteApplicationExportTree(ctx, groupID) })
+}
+
+func (s asyncStore) AppendOwnLeafNode(ctx context.Context, groupID []byte, leafNode []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.AppendOwnLeafNode(ctx, groupID, leafNode) })
+}
+
+func (s asyncStore) OwnLeafNodes(ctx context.Context, groupID []byte) ([][]byte, error) {
+	return get(s, func(ctx context.Context, st mlsidb.Store) ([][]byte, error) { return st.OwnLeafNodes(ctx, groupID) })
+}
+
+func (s asyncStore) DeleteOwnLeafNodes(ctx context.Context, groupID []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.DeleteOwnLeafNodes(ctx, groupID) })
+}
+
+func (s asyncStore) QueueProposal(ctx context.Context, groupID []byte, proposalRef []byte, proposal []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error {
+		return st.QueueProposal(ctx, groupID, proposalRef, proposal)
+	})
+}
+
+func (s asyncStore) QueuedProposalRefs(ctx context.Context, groupID []byte) ([][]byte, error) {
+	return get(s, func(ctx context.Context, st mlsidb.Store) ([][]byte, error) {
+		return st.QueuedProposalRefs(ctx, groupID)
+	})
+}
+
+func (s asyncStore) QueuedProposals(ctx context.Context, groupID []byte) ([]mlsidb.QueuedProposal, error) {
+	return get(s, func(ctx context.Context, st mlsidb.Store) ([]mlsidb.QueuedProposal, error) {
+		return st.QueuedProposals(ctx, groupID)
+	})
+}
+
+func (s asyncStore) RemoveProposal(ctx context.Context, groupID []byte, proposalRef []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.RemoveProposal(ctx, groupID, proposalRef) })
+}
+
+func (s asyncStore) ClearProposalQueue(ctx context.Context, groupID []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.ClearProposalQueue(ctx, groupID) })
+}
+
+func (s asyncStore) WriteEncryptionEpochKeyPairs(ctx context.Context, groupID []byte, epoch []byte, leafIndex uint32, keyPairs [][]byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error {
+		return st.WriteEncryptionEpochKeyPairs(ctx, groupID, epoch, leafIndex, keyPairs)
+	})
+}
+
+func (s asyncStore) EncryptionEpochKeyPairs(ctx context.Context, groupID []byte, epoch []byte, leafIndex uint32) ([][]byte, error) {
+	return get(s, func(ctx context.Context, st mlsidb.Store) ([][]byte, error) {
+		return st.EncryptionEpochKeyPairs(ctx, groupID, epoch, leafIndex)
+	})
+}
+
+func (s asyncStore) DeleteEncryptionEpochKeyPairs(ctx context.Context, groupID []byte, epoch []byte, leafIndex uint32) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error {
+		return st.DeleteEncryptionEpochKeyPairs(ctx, groupID, epoch, leafIndex)
+	})
+}
+
+func (s asyncStore) WriteSignatureKeyPair(ctx context.Context, publicKey []byte, signatureKeyPair []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error {
+		return st.WriteSignatureKeyPair(ctx, publicKey, signatureKeyPair)
+	})
+}
+
+func (s asyncStore) SignatureKeyPair(ctx context.Context, publicKey []byte) ([]byte, error) {
+	return get(s, func(ctx context.Context, st mlsidb.Store) ([]byte, error) { return st.SignatureKeyPair(ctx, publicKey) })
+}
+
+func (s asyncStore) DeleteSignatureKeyPair(ctx context.Context, publicKey []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.DeleteSignatureKeyPair(ctx, publicKey) })
+}
+
+func (s asyncStore) WriteEncryptionKeyPair(ctx context.Context, publicKey []byte, keyPair []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error {
+		return st.WriteEncryptionKeyPair(ctx, publicKey, keyPair)
+	})
+}
+
+func (s asyncStore) EncryptionKeyPair(ctx context.Context, publicKey []byte) ([]byte, error) {
+	return get(s, func(ctx context.Context, st mlsidb.Store) ([]byte, error) {
+		return st.EncryptionKeyPair(ctx, publicKey)
+	})
+}
+
+func (s asyncStore) DeleteEncryptionKeyPair(ctx context.Context, publicKey []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.DeleteEncryptionKeyPair(ctx, publicKey) })
+}
+
+func (s asyncStore) WriteKeyPackage(ctx context.Context, hashRef []byte, keyPackage []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.WriteKeyPackage(ctx, hashRef, keyPackage) })
+}
+
+func (s asyncStore) KeyPackage(ctx context.Context, hashRef []byte) ([]byte, error) {
+	return get(s, func(ctx context.Context, st mlsidb.Store) ([]byte, error) { return st.KeyPackage(ctx, hashRef) })
+}
+
+func (s asyncStore) DeleteKeyPackage(ctx context.Context, hashRef []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.DeleteKeyPackage(ctx, hashRef) })
+}
+
+func (s asyncStore) WritePsk(ctx context.Context, pskID []byte, pskBundle []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.WritePsk(ctx, pskID, pskBundle) })
+}
+
+func (s asyncStore) Psk(ctx context.Context, pskID []byte) ([]byte, error) {
+	return get(s, func(ctx context.Context, st mlsidb.Store) ([]byte, error) { return st.Psk(ctx, pskID) })
+}
+
+func (s asyncStore) DeletePsk(ctx context.Context, pskID []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.DeletePsk(ctx, pskID) })
+}
