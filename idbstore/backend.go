@@ -16,7 +16,6 @@ var (
 	jsKeyRange      = js.Global().Get("IDBKeyRange")
 	jsReadonly      = js.ValueOf("readonly")
 	jsReadwrite     = js.ValueOf("readwrite")
-	jsPrev          = js.ValueOf("prev")
 	canCommit       = hasMethod("IDBTransaction", "commit")
 	errScanMismatch = errors.New("getAllKeys and getAll disagree on the number of records")
 )
@@ -63,33 +62,14 @@ func abort(tx js.Value) {
 
 // Get implements [mlsidb.Backend]: one readonly transaction, one request.
 func (b *Backend) Get(ctx context.Context, store string, key []byte) ([]byte, error) {
-	if err := b.begin(ctx); err != nil {
+	res, err := b.ReadBatch(ctx, []mlsidb.Read{{Store: store, Key: key}})
+	if err != nil {
 		return nil, err
 	}
-	name, err := b.storeValue(store)
-	if err != nil {
-		return nil, b.fail("get from", "", err)
-	}
-	var tx, req js.Value
-	if err := jsbridge.Catch(func() {
-		tx = b.db.Call("transaction", name, jsReadonly)
-		req = tx.Call("objectStore", name).Call("get", jsbridge.BytesToJS(key))
-	}); err != nil {
-		return nil, b.fail("get from", store, err)
-	}
-	res, err := jsbridge.AwaitRequest(ctx, req)
-	if err != nil {
-		abort(tx)
-		return nil, b.fail("get from", store, err)
-	}
-	if res.IsUndefined() {
+	if !res[0].Found {
 		return nil, mlsidb.ErrNotFound
 	}
-	v, err := jsbridge.BytesFromJS(res)
-	if err != nil {
-		return nil, b.fail("get from", store, fmt.Errorf("%w: stored value is not binary", mlsidb.ErrVersionMismatch))
-	}
-	return v, nil
+	return res[0].Value, nil
 }
 
 // keyRange returns the IDBKeyRange (or null) of a range that is not
@@ -110,104 +90,11 @@ func keyRange(kind jsbridge.RangeKind, r mlsidb.KeyRange) js.Value {
 // scans read keys and values with getAllKeys and getAll, issued back to
 // back; reverse scans walk a cursor in direction "prev".
 func (b *Backend) Scan(ctx context.Context, store string, r mlsidb.KeyRange, reverse bool, limit int) ([]mlsidb.Record, error) {
-	if err := b.begin(ctx); err != nil {
-		return nil, err
-	}
-	name, err := b.storeValue(store)
-	if err != nil {
-		return nil, b.fail("scan", "", err)
-	}
-	kind := jsbridge.PlanRange(r)
-	if kind == jsbridge.RangeEmpty {
-		return []mlsidb.Record{}, nil
-	}
-	count := js.Undefined() // no limit
-	if limit > 0 {
-		count = js.ValueOf(limit)
-	}
-	var tx, os js.Value
-	if err := jsbridge.Catch(func() {
-		tx = b.db.Call("transaction", name, jsReadonly)
-		os = tx.Call("objectStore", name)
-	}); err != nil {
-		return nil, b.fail("scan", store, err)
-	}
-	var recs []mlsidb.Record
-	if reverse {
-		recs, err = scanCursor(ctx, os, kind, r, limit)
-	} else {
-		recs, err = scanAll(ctx, os, kind, r, count)
-	}
-	if err != nil {
-		abort(tx)
-		return nil, b.fail("scan", store, err)
-	}
-	return recs, nil
-}
-
-// scanAll reads a range with getAllKeys and getAll, issued back to back in
-// one transaction (so they see the same records).
-func scanAll(ctx context.Context, os js.Value, kind jsbridge.RangeKind, r mlsidb.KeyRange, count js.Value) ([]mlsidb.Record, error) {
-	var kreq, vreq js.Value
-	if err := jsbridge.Catch(func() {
-		q := keyRange(kind, r)
-		kreq = os.Call("getAllKeys", q, count)
-		vreq = os.Call("getAll", q, count)
-	}); err != nil {
-		return nil, err
-	}
-	vals, err := jsbridge.AwaitRequest(ctx, vreq)
-	if err != nil {
-		if kerr := jsbridge.FromJS(kreq.Get("error")); kerr != nil && ctx.Err() == nil {
-			return nil, kerr // the first failure; the second is its AbortError
-		}
-		return nil, err
-	}
-	keys := kreq.Get("result") // requests of a transaction complete in order
-	n := keys.Length()
-	if vals.Length() != n {
-		return nil, errScanMismatch
-	}
-	recs := make([]mlsidb.Record, n)
-	for i := range recs {
-		k, err := jsbridge.BytesFromJS(keys.Index(i))
-		if err != nil {
-			return nil, fmt.Errorf("%w: stored key is not binary", mlsidb.ErrVersionMismatch)
-		}
-		v, err := jsbridge.BytesFromJS(vals.Index(i))
-		if err != nil {
-			return nil, fmt.Errorf("%w: stored value is not binary", mlsidb.ErrVersionMismatch)
-		}
-		recs[i] = mlsidb.Record{Key: k, Value: v}
-	}
-	return recs, nil
-}
-
-// scanCursor reads a range backwards with a cursor in direction "prev".
-func scanCursor(ctx context.Context, os js.Value, kind jsbridge.RangeKind, r mlsidb.KeyRange, limit int) ([]mlsidb.Record, error) {
-	var req js.Value
-	if err := jsbridge.Catch(func() {
-		req = os.Call("openCursor", keyRange(kind, r), jsPrev)
-	}); err != nil {
-		return nil, err
-	}
-	recs := []mlsidb.Record{}
-	err := jsbridge.IterCursor(ctx, req, func(cur js.Value) (bool, error) {
-		k, err := jsbridge.BytesFromJS(cur.Get("key"))
-		if err != nil {
-			return false, fmt.Errorf("%w: stored key is not binary", mlsidb.ErrVersionMismatch)
-		}
-		v, err := jsbridge.BytesFromJS(cur.Get("value"))
-		if err != nil {
-			return false, fmt.Errorf("%w: stored value is not binary", mlsidb.ErrVersionMismatch)
-		}
-		recs = append(recs, mlsidb.Record{Key: k, Value: v})
-		return limit <= 0 || len(recs) < limit, nil
-	})
+	res, err := b.ReadBatch(ctx, []mlsidb.Read{{Store: store, Scan: true, Range: r, Reverse: reverse, Limit: limit}})
 	if err != nil {
 		return nil, err
 	}
-	return recs, nil
+	return res[0].Records, nil
 }
 
 // Apply implements [mlsidb.Backend]: one readwrite transaction over exactly
@@ -219,51 +106,18 @@ func (b *Backend) Apply(ctx context.Context, ops []mlsidb.Op) error {
 	if err := b.begin(ctx); err != nil {
 		return err
 	}
-	var (
-		stores []string
-		kinds  = make([]jsbridge.RangeKind, len(ops))
-	)
-	for i, op := range ops {
-		if _, err := b.storeValue(op.Store); err != nil {
-			return b.fail("apply", "", fmt.Errorf("op %d: %w", i, err))
-		}
-		switch op.Kind {
-		case mlsidb.OpPut, mlsidb.OpDelete:
-		case mlsidb.OpDeleteRange:
-			kinds[i] = jsbridge.PlanRange(op.Range)
-			if kinds[i] == jsbridge.RangeEmpty {
-				continue // deletes nothing: no request, no store
-			}
-		default:
-			return b.fail("apply", "", fmt.Errorf("op %d: %w: unknown op kind %d", i, mlsidb.ErrInvalidArgument, op.Kind))
-		}
-		if !contains(stores, op.Store) {
-			stores = append(stores, op.Store)
-		}
+	a, err := b.planApply(ops)
+	if err != nil {
+		return err
 	}
-	if len(stores) == 0 {
+	if len(a.stores) == 0 {
 		return nil
 	}
 	if unsafeBatches {
-		return b.applyOneByOne(ctx, ops, kinds)
+		return b.applyOneByOne(ctx, ops, a.kinds)
 	}
-	return b.write(ctx, stores, func(os func(string) js.Value) error {
-		for i, op := range ops {
-			switch op.Kind {
-			case mlsidb.OpPut:
-				os(op.Store).Call("put", jsbridge.BytesToJS(op.Value), jsbridge.BytesToJS(op.Key))
-			case mlsidb.OpDelete:
-				os(op.Store).Call("delete", jsbridge.BytesToJS(op.Key))
-			case mlsidb.OpDeleteRange:
-				switch kinds[i] {
-				case jsbridge.RangeEmpty:
-				case jsbridge.RangeAll:
-					os(op.Store).Call("clear")
-				default:
-					os(op.Store).Call("delete", keyRange(kinds[i], op.Range))
-				}
-			}
-		}
+	return b.write(ctx, a.stores, func(os func(string) js.Value) error {
+		issueOps(os, ops, a.kinds)
 		return nil
 	})
 }
@@ -309,40 +163,19 @@ func contains(list []string, s string) bool {
 // write runs issue in one readwrite transaction over stores and waits for
 // the transaction. issue gets the object stores by name; it must only
 // issue requests, synchronously. When issue fails or throws, the
-// transaction is aborted and nothing of it is written.
+// transaction is aborted and nothing of it is written. When ctx ends
+// first, the transaction is aborted and ctx.Err() returned; once it can no
+// longer be aborted (it is committing), its outcome is waited for instead.
 func (b *Backend) write(ctx context.Context, stores []string, issue func(os func(string) js.Value) error) error {
-	names := make([]any, len(stores))
-	for i, s := range stores {
-		names[i] = b.storeNames[s]
+	ch := make(chan error, 1)
+	tx := b.startWrite(stores, issue, func(err error) { ch <- err })
+	select {
+	case err := <-ch:
+		return err
+	case <-ctx.Done():
 	}
-	var tx js.Value
-	if err := jsbridge.Catch(func() {
-		tx = b.db.Call("transaction", names, jsReadwrite, b.txOptions)
-	}); err != nil {
-		return b.fail("apply", "", err)
+	if !tx.IsUndefined() && jsbridge.Catch(func() { tx.Call("abort") }) == nil {
+		return ctx.Err()
 	}
-	cache := make(map[string]js.Value, len(stores))
-	os := func(s string) js.Value {
-		v, ok := cache[s]
-		if !ok {
-			v = tx.Call("objectStore", b.storeNames[s])
-			cache[s] = v
-		}
-		return v
-	}
-	var issueErr error
-	if err := jsbridge.Catch(func() { issueErr = issue(os) }); err != nil {
-		issueErr = err
-	}
-	if issueErr != nil {
-		abort(tx)
-		return b.fail("apply", "", issueErr)
-	}
-	if canCommit {
-		_ = jsbridge.Catch(func() { tx.Call("commit") }) // start committing now
-	}
-	if err := jsbridge.AwaitTransaction(ctx, tx); err != nil {
-		return b.fail("apply", "", err)
-	}
-	return nil
+	return <-ch
 }

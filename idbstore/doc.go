@@ -47,6 +47,16 @@
 // transaction commits as soon as control returns to the event loop with no
 // request pending.
 //
+// Reads and batches are issued at once, inside the caller's turn of the
+// event loop, and settled by the requests' and transactions' own event
+// handlers, routed through two JS functions made once for the program
+// (jsbridge.Route) rather than a js.Func per request. ReadBatch reads many
+// records in one readonly transaction (mlsidb.LoadGroup uses it). The
+// backend is an [mlsidb.AsyncBackend]: ReadAsync and ApplyAsync report to a
+// callback instead of blocking, so a JavaScript call into the wasm can do
+// its IndexedDB work with no goroutine (see [mlsidb.Provider.Async]). The
+// blocking methods wait on the same core.
+//
 // # Several tabs and workers
 //
 // Each tab or worker that opens the database has its own connection and its

@@ -655,3 +655,69 @@ func TestNewPromiseWithoutWithResolvers(t *testing.T) {
 		})
 	}
 }
+
+// Route calls back once per event with the target, for requests and
+// transactions, success and failure; a callback that wants more events
+// (a cursor) gets them; no route is left once the events are over.
+func TestRoute(t *testing.T) {
+	db := openDB(t)
+	put(t, db, 1, 2)
+	put(t, db, 2, 3)
+	before := routeCount()
+	type ev struct {
+		ok   bool
+		what string
+	}
+	ch := make(chan ev, 8)
+	tx := db.Call("transaction", "s", "readwrite")
+	os := tx.Call("objectStore", "s")
+	get := os.Call("get", BytesToJS([]byte{1}))
+	Route(get, "onsuccess", "onerror", func(ok bool, req js.Value) bool {
+		v, _ := BytesFromJS(req.Get("result"))
+		ch <- ev{ok, fmt.Sprint("get ", v)}
+		return false
+	})
+	cur := os.Call("openCursor")
+	Route(cur, "onsuccess", "onerror", func(ok bool, req js.Value) bool {
+		if !ok {
+			ch <- ev{ok, "cursor " + FromJS(req.Get("error")).(*Error).Name}
+			return false
+		}
+		c := req.Get("result")
+		if c.IsNull() {
+			ch <- ev{ok, "cursor end"}
+			return false
+		}
+		k, _ := BytesFromJS(c.Get("key"))
+		ch <- ev{ok, fmt.Sprint("cursor ", k)}
+		c.Call("continue")
+		return true
+	})
+	bad := os.Call("add", BytesToJS(nil), BytesToJS([]byte{1})) // ConstraintError, aborts
+	Route(bad, "onsuccess", "onerror", func(ok bool, req js.Value) bool {
+		ch <- ev{ok, "add " + FromJS(req.Get("error")).(*Error).Name}
+		return false
+	})
+	Route(tx, "oncomplete", "onabort", func(ok bool, tx js.Value) bool {
+		ch <- ev{ok, "transaction " + FromJS(tx.Get("error")).(*Error).Name}
+		return false
+	})
+	want := []ev{{true, "get [1 1]"}, {true, "cursor [1]"}, {false, "add ConstraintError"}, {false, "cursor AbortError"}, {false, "transaction ConstraintError"}}
+	var got []ev
+	for len(got) < len(want) {
+		select {
+		case e := <-ch:
+			got = append(got, e)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("events so far: %v", got)
+		}
+	}
+	// The cursor's next step fails with AbortError once add aborted the
+	// transaction.
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("events = %v, want %v", got, want)
+	}
+	if n := routeCount(); n != before {
+		t.Fatalf("%d routes left, want %d", n, before)
+	}
+}

@@ -2,6 +2,8 @@
 // JavaScript, in one place: awaiting IndexedDB requests, transactions and
 // Promises from a goroutine under a [context.Context]; holding Web Locks
 // ([WebLock]) and turning an AbortSignal into a context ([SignalContext]);
+// routing the events of many requests to Go callbacks through handlers
+// made once ([Route]);
 // copying []byte to
 // and from Uint8Array; turning JS exceptions and DOMExceptions into Go
 // errors that wrap the mlsidb sentinel errors; and exporting Go functions
