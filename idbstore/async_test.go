@@ -139,7 +139,9 @@ func TestProviderAsync(t *testing.T) {
 			t.Fatal(o.err)
 		}
 	}
-	if o := run(func(ctx context.Context, s mlsidb.Store) (any, error) { return nil, s.WriteTree(ctx, g, []byte("tree")) }); o.err != nil {
+	if o := run(func(ctx context.Context, s mlsidb.Store) (any, error) {
+		return nil, s.WriteTree(ctx, g, []byte("tree"))
+	}); o.err != nil {
 		t.Fatal(o.err)
 	}
 	o := run(func(ctx context.Context, s mlsidb.Store) (any, error) { return s.LoadGroup(ctx, g) })
