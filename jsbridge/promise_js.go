@@ -3,6 +3,7 @@
 package jsbridge
 
 import (
+	"sync"
 	"syscall/js"
 )
 
@@ -95,4 +96,84 @@ func newPromise() (promise, resolve, reject js.Value) {
 	defer executor.Release()
 	promise = jsPromise.New(executor) // runs executor synchronously
 	return promise, resolve, reject
+}
+
+// Settle returns a Promise for work that start begins without blocking:
+// start must see to it that done is called exactly once (later calls are
+// ignored), with the value (converted as by [Promise]) or the error. When
+// done runs before start returns, the Promise is made already settled;
+// otherwise it settles when done runs, from whatever event handler or
+// goroutine calls it. Settle itself starts no goroutine: an exported
+// function whose work is issued at once (IndexedDB requests settled by
+// their own event handlers) answers with it at the cost of the Promise
+// alone. A panic in start rejects the Promise with code Internal.
+func Settle(start func(done func(v any, err error))) js.Value {
+	s := &settler{}
+	if err := Guard(func() error {
+		start(s.done)
+		return nil
+	}); err != nil {
+		s.done(nil, err)
+	}
+	s.mu.Lock()
+	if s.have {
+		v, err := s.v, s.err
+		s.v, s.err = nil, nil
+		s.mu.Unlock()
+		if err != nil {
+			return Rejected(err)
+		}
+		r, err := toJS(v)
+		if err != nil {
+			return Rejected(err)
+		}
+		return jsPromise.Call("resolve", r)
+	}
+	promise, resolve, reject := newPromise()
+	s.resolve, s.reject, s.started = resolve, reject, true
+	s.mu.Unlock()
+	return promise
+}
+
+// settler is the state of one Settle: the outcome when it came before the
+// Promise was made, the Promise's functions after.
+type settler struct {
+	mu              sync.Mutex
+	started, have   bool
+	v               any
+	err             error
+	resolve, reject js.Value
+}
+
+func (s *settler) done(v any, err error) {
+	s.mu.Lock()
+	if s.have {
+		s.mu.Unlock()
+		return
+	}
+	s.have = true
+	if !s.started {
+		s.v, s.err = v, err
+		s.mu.Unlock()
+		return
+	}
+	resolve, reject := s.resolve, s.reject
+	s.mu.Unlock()
+	if err == nil {
+		var r js.Value
+		if r, err = toJS(v); err == nil {
+			resolve.Invoke(r)
+			return
+		}
+	}
+	reject.Invoke(ErrorToJS(err))
+}
+
+// toJS is valueOf, with a value it cannot convert as an error.
+func toJS(v any) (r js.Value, err error) {
+	err = Guard(func() error {
+		r = valueOf(v)
+		return nil
+	})
+	return r, err
 }

@@ -278,12 +278,42 @@ export interface OpenMlsCalls {
 }
 
 /**
- * A store or a transaction: the contract, plus deleteGroup, nested
- * transactions and the OpenMLS MemoryStorage calls.
+ * What store.loadGroup resolves to: the 13 reads OpenMLS makes to load a
+ * group, each under the name of its read method. A missing value is
+ * undefined, missing lists are empty.
+ */
+export interface LoadedGroup {
+  tree: Uint8Array | undefined;
+  queuedProposals: Array<[ref: Uint8Array, proposal: Uint8Array]>;
+  groupContext: Uint8Array | undefined;
+  interimTranscriptHash: Uint8Array | undefined;
+  confirmationTag: Uint8Array | undefined;
+  groupEpochSecrets: Uint8Array | undefined;
+  ownLeafIndex: Uint8Array | undefined;
+  messageSecrets: Uint8Array | undefined;
+  resumptionPskStore: Uint8Array | undefined;
+  mlsGroupJoinConfig: Uint8Array | undefined;
+  ownLeafNodes: Uint8Array[];
+  groupState: Uint8Array | undefined;
+  applicationExportTree: Uint8Array | undefined;
+}
+
+/**
+ * A store or a transaction: the contract, plus deleteGroup, loadGroup,
+ * nested transactions and the OpenMLS MemoryStorage calls.
  */
 export interface StoreCalls extends StorageProvider, OpenMlsCalls {
   /** Removes every group-scoped record of the group, in every method group, in one atomic step. */
   deleteGroup(groupId: Bytes): Promise<void>;
+  /**
+   * Everything OpenMLS reads to load a group (tree, queuedProposals,
+   * groupContext, interimTranscriptHash, confirmationTag, groupEpochSecrets,
+   * ownLeafIndex, messageSecrets, resumptionPskStore, mlsGroupJoinConfig,
+   * ownLeafNodes, groupState, applicationExportTree) in one call and one
+   * IndexedDB transaction: the same results as those 13 calls, several
+   * times faster. On a transaction it sees the transaction's writes.
+   */
+  loadGroup(groupId: Bytes): Promise<LoadedGroup>;
   /**
    * Runs fn as one transaction and resolves to what fn resolved to. fn gets a
    * view whose reads see its own writes. When fn resolves, everything written
@@ -368,6 +398,7 @@ export declare class MlsStore extends EventTarget implements StoreCalls {
    */
   close(): Promise<void>;
   deleteGroup(groupId: Bytes): Promise<void>;
+  loadGroup(groupId: Bytes): Promise<LoadedGroup>;
   transaction<T>(fn: (tx: MlsTransaction) => Promise<T> | T): Promise<T>;
   /**
    * Runs fn while this page holds the exclusive lock of the group, a Web Lock
@@ -395,6 +426,7 @@ export interface MlsStore extends StorageProvider, OpenMlsCalls {}
 export declare class MlsTransaction implements StoreCalls {
   private constructor();
   deleteGroup(groupId: Bytes): Promise<void>;
+  loadGroup(groupId: Bytes): Promise<LoadedGroup>;
   transaction<T>(fn: (tx: MlsTransaction) => Promise<T> | T): Promise<T>;
 }
 export interface MlsTransaction extends StorageProvider, OpenMlsCalls {}

@@ -12,7 +12,8 @@
 //	open(name, durability, blockedTimeoutMs?, listener?)
 //	                           Promise of a store handle
 //	close(handle)              Promise; closes a store handle
-//	call(handle, name, ...args) Promise of the method's result
+//	call(handle, name, ...args) Promise of the method's result (the 56
+//	                           methods, deleteGroup, loadGroup)
 //	begin(handle)              Promise of a transaction handle (handle: store or transaction)
 //	end(txHandle, commit)      Promise; commits (true) or rolls back (false)
 //	importOpenMls(handle, snapshot, dropOrphans)  Promise; imports a MemoryStorage snapshot
@@ -34,9 +35,13 @@
 //
 // No function blocks: each converts and checks its arguments at once (bytes,
 // a Uint8Array or an ArrayBuffer, are copied before it returns; a snapshot
-// may also be a string, the JSON encoding; see package openmlsmem), then does
-// its work in a new goroutine and settles the Promise it returned; a panic
-// becomes a rejection (all of it is jsbridge.Export). A rejection is a
+// may also be a string, the JSON encoding; see package openmlsmem). call,
+// begin and end then issue their IndexedDB requests during the JS call
+// (mlsidb.Provider.Async, TryBegin, Tx.CommitAsync) and settle the Promise
+// they returned from the requests' own event handlers, with no goroutine
+// (jsbridge.Settle); a call that must wait for a lock, and the other
+// functions, do their work in a goroutine (jsbridge.Export). A panic
+// becomes a rejection. A rejection is a
 // plain object {code, message} (jsbridge.ErrorToJS); code is one of
 // InvalidArgument, QuotaExceeded, VersionMismatch, Closed, Unavailable,
 // Blocked, Internal (jsbridge.Code), and message never contains key or

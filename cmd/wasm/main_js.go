@@ -63,18 +63,11 @@ type storeHandle struct {
 	listener js.Value // a JS function (type, detail), or undefined
 }
 
-// txHandle is a transaction that JavaScript is running: an Update whose
-// function waits for end.
+// txHandle is a transaction that JavaScript is running.
 type txHandle struct {
-	view   mlsidb.Store
+	tx     *mlsidb.Tx
 	parent int // handle of the enclosing transaction, 0 for a store's
-	end    chan bool
-	result chan error
 }
-
-// errRolledBack is what the Update function returns when JavaScript asks
-// for a rollback. It never reaches JavaScript.
-var errRolledBack = errors.New("transaction rolled back by its callback")
 
 func newAPI(table []methodSpec) *api {
 	a := &api{
@@ -109,9 +102,9 @@ func (a *api) object() js.Value {
 	o.Set("version", int(mlsidb.CurrentVersion))
 	o.Set("open", jsbridge.Export(a.open))
 	o.Set("close", jsbridge.Export(a.close))
-	o.Set("call", jsbridge.Export(a.call))
-	o.Set("begin", jsbridge.Export(a.begin))
-	o.Set("end", jsbridge.Export(a.end))
+	o.Set("call", js.FuncOf(a.call))
+	o.Set("begin", js.FuncOf(a.begin))
+	o.Set("end", js.FuncOf(a.end))
 	o.Set("importOpenMls", jsbridge.Export(a.importOpenMls))
 	o.Set("exportOpenMls", jsbridge.Export(a.exportOpenMls))
 	o.Set("syncOpenMls", jsbridge.Export(a.syncOpenMls))
@@ -122,14 +115,14 @@ func (a *api) object() js.Value {
 
 // target returns the store a handle stands for: a store's provider or a
 // transaction's view.
-func (a *api) target(h int) (mlsidb.Store, error) {
+func (a *api) target(h int) (*mlsidb.Provider, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if s, ok := a.stores[h]; ok {
 		return s.s.p, nil
 	}
 	if t, ok := a.txs[h]; ok {
-		return t.view, nil
+		return t.tx.Store(), nil
 	}
 	return nil, &handleError{}
 }
@@ -406,88 +399,90 @@ func (a *api) unlockGroup(args []js.Value) (func() (any, error), error) {
 	return func() (any, error) { return js.Undefined(), nil }, nil
 }
 
-// call(handle, name, ...args) runs one method of the dispatch table.
-func (a *api) call(args []js.Value) (func() (any, error), error) {
-	if len(args) < 2 || args[0].Type() != js.TypeNumber || args[1].Type() != js.TypeString {
-		return nil, badArg("call", "want (handle, method name, ...arguments)")
-	}
-	spec, ok := a.byName[args[1].String()]
-	if !ok {
-		return nil, badArg("call", "no such method")
-	}
-	in, err := convertArgs(spec, args[2:])
-	if err != nil {
-		return nil, err
-	}
-	h := args[0].Int()
-	return func() (any, error) {
-		st, err := a.target(h)
-		if err != nil {
-			return nil, err
+// call(handle, name, ...args) runs one method of the dispatch table. The
+// arguments are checked and copied at once; the method runs through
+// Provider.Async, which issues its IndexedDB requests during this call and
+// settles the Promise from their event handlers (a write on a
+// transaction's view settles it at once). No goroutine, unless the call
+// must wait for a lock.
+func (a *api) call(_ js.Value, args []js.Value) any {
+	var (
+		spec *methodSpec
+		in   []any
+		p    *mlsidb.Provider
+	)
+	err := jsbridge.Guard(func() error {
+		if len(args) < 2 || args[0].Type() != js.TypeNumber || args[1].Type() != js.TypeString {
+			return badArg("call", "want (handle, method name, ...arguments)")
 		}
-		return invoke(context.Background(), st, spec, in)
-	}, nil
+		var ok bool
+		if spec, ok = a.byName[args[1].String()]; !ok {
+			return badArg("call", "no such method")
+		}
+		var err error
+		if in, err = convertArgs(spec, args[2:]); err != nil {
+			return err
+		}
+		p, err = a.target(args[0].Int())
+		return err
+	})
+	if err != nil {
+		return jsbridge.Rejected(err)
+	}
+	return jsbridge.Settle(func(done func(any, error)) {
+		p.Async(func(ctx context.Context, s mlsidb.Store) (any, error) {
+			return invoke(ctx, s, spec, in)
+		}, done)
+	})
 }
 
 // begin(handle) starts a transaction on a store or, nested, on a
-// transaction; it resolves to the transaction's handle once the
-// transaction holds the store's write lock.
-func (a *api) begin(args []js.Value) (func() (any, error), error) {
+// transaction; it resolves to the transaction's handle. When the write
+// lock is free that is at once; otherwise a goroutine waits for it.
+func (a *api) begin(_ js.Value, args []js.Value) any {
 	if len(args) != 1 || args[0].Type() != js.TypeNumber {
-		return nil, badArg("begin", "want 1 argument (store or transaction handle)")
+		return jsbridge.Rejected(badArg("begin", "want 1 argument (store or transaction handle)"))
 	}
 	h := args[0].Int()
-	return func() (any, error) {
-		st, err := a.target(h)
-		if err != nil {
-			return nil, err
+	p, err := a.target(h)
+	if err != nil {
+		return jsbridge.Rejected(err)
+	}
+	a.mu.Lock()
+	parent := 0
+	if _, ok := a.txs[h]; ok {
+		parent = h
+	}
+	a.mu.Unlock()
+	register := func(tx *mlsidb.Tx) int {
+		return a.register(func(id int) { a.txs[id] = &txHandle{tx: tx, parent: parent} })
+	}
+	return jsbridge.Settle(func(done func(any, error)) {
+		tx, ok, err := p.TryBegin()
+		switch {
+		case err != nil:
+			done(nil, err)
+		case ok:
+			done(register(tx), nil)
+		default:
+			go func() {
+				tx, err := p.Begin(context.Background())
+				if err != nil {
+					done(nil, err)
+					return
+				}
+				done(register(tx), nil)
+			}()
 		}
-		a.mu.Lock()
-		parent := 0
-		if _, ok := a.txs[h]; ok {
-			parent = h
-		}
-		a.mu.Unlock()
-		t := &txHandle{parent: parent, end: make(chan bool, 1), result: make(chan error, 1)}
-		started := make(chan int, 1)
-		failed := make(chan error, 1)
-		go func() {
-			entered := false
-			err := jsbridge.Guard(func() error {
-				return st.Update(context.Background(), func(view mlsidb.Store) error {
-					entered = true
-					t.view = view
-					started <- a.register(func(id int) { a.txs[id] = t })
-					if <-t.end {
-						return nil
-					}
-					return errRolledBack
-				})
-			})
-			if entered {
-				t.result <- err
-			} else {
-				failed <- err
-			}
-		}()
-		select {
-		case id := <-started:
-			return id, nil
-		case err := <-failed:
-			if err == nil {
-				err = errors.New("mlsidb: begin: the transaction ended before it started")
-			}
-			return nil, err
-		}
-	}, nil
+	})
 }
 
 // end(txHandle, commit) ends a transaction: commit true commits what it
 // wrote, false rolls it back. It resolves when the transaction is over and
 // rejects when the commit fails. Open nested transactions roll back first.
-func (a *api) end(args []js.Value) (func() (any, error), error) {
+func (a *api) end(_ js.Value, args []js.Value) any {
 	if len(args) != 2 || args[0].Type() != js.TypeNumber || args[1].Type() != js.TypeBoolean {
-		return nil, badArg("end", "want 2 arguments (transaction handle, commit)")
+		return jsbridge.Rejected(badArg("end", "want 2 arguments (transaction handle, commit)"))
 	}
 	h, commit := args[0].Int(), args[1].Bool()
 	a.mu.Lock()
@@ -495,17 +490,16 @@ func (a *api) end(args []js.Value) (func() (any, error), error) {
 	delete(a.txs, h)
 	a.mu.Unlock()
 	if !ok {
-		return nil, &handleError{}
+		return jsbridge.Rejected(&handleError{})
 	}
-	return func() (any, error) {
-		a.endChildren(h)
-		t.end <- commit
-		err := <-t.result
-		if errors.Is(err, errRolledBack) {
-			err = nil
-		}
-		return js.Undefined(), err
-	}, nil
+	a.endChildren(h)
+	if !commit {
+		t.tx.Rollback()
+		return jsbridge.Settle(func(done func(any, error)) { done(nil, nil) })
+	}
+	return jsbridge.Settle(func(done func(any, error)) {
+		t.tx.CommitAsync(func(err error) { done(nil, err) })
+	})
 }
 
 // endChildren rolls back every open transaction nested in h.
@@ -523,8 +517,7 @@ func (a *api) endChildren(h int) {
 	a.mu.Unlock()
 	for i, t := range kids {
 		a.endChildren(ids[i])
-		t.end <- false
-		<-t.result
+		t.tx.Rollback()
 	}
 }
 

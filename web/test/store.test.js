@@ -539,6 +539,73 @@ describe('the contract through mlsidb.js', () => {
     }
   });
 
+  test('loadGroup reads what the 13 read calls read, in one call, also inside a transaction', async () => {
+    const { page, close } = await freshPage();
+    try {
+      const r = await page.evaluate(async () => {
+        const { openStore } = await import('/mlsidb.js');
+        const { enc, dec, rejection } = await import('/test/pages/util.js');
+        const st = await openStore({ name: 'load-group' });
+        const g = enc('group');
+        const names = ['tree', 'groupContext', 'interimTranscriptHash', 'confirmationTag', 'groupEpochSecrets',
+          'ownLeafIndex', 'messageSecrets', 'resumptionPskStore', 'mlsGroupJoinConfig', 'groupState',
+          'applicationExportTree'];
+        const writers = {
+          tree: 'writeTree', groupContext: 'writeContext', interimTranscriptHash: 'writeInterimTranscriptHash',
+          confirmationTag: 'writeConfirmationTag', groupEpochSecrets: 'writeGroupEpochSecrets',
+          ownLeafIndex: 'writeOwnLeafIndex', messageSecrets: 'writeMessageSecrets',
+          resumptionPskStore: 'writeResumptionPskStore', mlsGroupJoinConfig: 'writeMlsJoinConfig',
+          groupState: 'writeGroupState', applicationExportTree: 'writeApplicationExportTree',
+        };
+        for (const n of names) if (n !== 'groupContext') await st[writers[n]](g, enc(n));
+        await st.writeGroupState(g, new Uint8Array(0)); // stored empty, not missing
+        await st.appendOwnLeafNode(g, enc('leaf-1'));
+        await st.appendOwnLeafNode(g, enc('leaf-2'));
+        await st.queueProposal(g, enc('r1'), enc('p1'));
+        await st.queueProposal(g, enc('r2'), enc('p2'));
+        const show = (l) => Object.fromEntries(Object.entries(l).map(([k, v]) => [k,
+          v === undefined ? 'undefined' : Array.isArray(v) ? v.map((x) => (Array.isArray(x) ? x.map(dec) : dec(x))) : dec(v)]));
+        const calls = async (s) => {
+          const out = {};
+          for (const n of names) out[n] = await s[n](g);
+          out.ownLeafNodes = await s.ownLeafNodes(g);
+          out.queuedProposals = await s.queuedProposals(g);
+          return show(out);
+        };
+        const batch = show(await st.loadGroup(g));
+        const single = await calls(st);
+        const inTx = await st.transaction(async (tx) => {
+          await tx.writeContext(g, enc('context in tx'));
+          await tx.deleteTree(g);
+          await tx.appendOwnLeafNode(g, enc('leaf-3'));
+          await tx.removeProposal(g, enc('r1'));
+          return { batch: show(await tx.loadGroup(g)), single: await calls(tx) };
+        });
+        const missing = show(await st.loadGroup(enc('no-such-group')));
+        const bad = await rejection(st.loadGroup('group'));
+        await st.close();
+        return { batch, single, inTx, missing, bad };
+      });
+      assert.deepEqual(r.batch, r.single);
+      assert.equal(r.batch.tree, 'tree');
+      assert.equal(r.batch.groupContext, 'undefined');
+      assert.equal(r.batch.groupState, '');
+      assert.deepEqual(r.batch.ownLeafNodes, ['leaf-1', 'leaf-2']);
+      assert.deepEqual(r.batch.queuedProposals, [['r1', 'p1'], ['r2', 'p2']]);
+      assert.deepEqual(r.inTx.batch, r.inTx.single);
+      assert.equal(r.inTx.batch.groupContext, 'context in tx');
+      assert.equal(r.inTx.batch.tree, 'undefined');
+      assert.deepEqual(r.inTx.batch.ownLeafNodes, ['leaf-1', 'leaf-2', 'leaf-3']);
+      assert.deepEqual(r.inTx.batch.queuedProposals, [['r2', 'p2']]);
+      assert.deepEqual(r.missing.ownLeafNodes, []);
+      assert.deepEqual(r.missing.queuedProposals, []);
+      assert.equal(r.missing.tree, 'undefined');
+      assert.equal(r.bad.code, 'InvalidArgument');
+    } finally {
+      await close();
+    }
+  });
+
   test('the Go API checks arguments too, and rejects with {code, message}', async () => {
     const { page, close } = await freshPage();
     try {
@@ -580,7 +647,7 @@ describe('the contract through mlsidb.js', () => {
           written: await outcome(api.call(h, 'encryptionEpochKeyPairs', u8, u8, 1)),
         };
       });
-      assert.equal(r.methods, 57);
+      assert.equal(r.methods, 58);
       for (const k of ['badBytes', 'dataView', 'count', 'leaf', 'leafFraction', 'leafBig', 'listItem', 'list', 'method', 'name', 'durability']) {
         assert.equal(r[k].code, 'InvalidArgument', `${k}: ${JSON.stringify(r[k])}`);
         assert.equal(r[k].plain, true, k);

@@ -10,6 +10,9 @@ export async function use(): Promise<void> {
   const tree: Uint8Array | undefined = await store.tree(g);
   const pairs: Uint8Array[] = await store.encryptionEpochKeyPairs(g, g, 7);
   const queued: [Uint8Array, Uint8Array][] = await store.queuedProposals(g);
+  const loaded = await store.loadGroup(g);
+  const loadedTree: Uint8Array | undefined = loaded.tree;
+  const loadedLeaves: Uint8Array[] = loaded.ownLeafNodes;
   const n: number = await store.transaction(async (tx) => {
     await tx.writeEncryptionEpochKeyPairs(g, g, 0, [g]);
     await tx.deleteGroup(g);
@@ -31,7 +34,7 @@ export async function use(): Promise<void> {
   } catch (e) {
     if (e instanceof MlsStorageError) {
       const code: ErrorCodeName = e.code;
-      console.log(code === ErrorCode.Closed, tree, pairs, queued, n);
+      console.log(code === ErrorCode.Closed, tree, pairs, queued, n, loadedTree, loadedLeaves);
     }
   }
   // OpenMLS MemoryStorage snapshots: bytes or a JSON string in, the export's type by format.
@@ -60,6 +63,8 @@ export async function use(): Promise<void> {
   await store.tree();
   // @ts-expect-error no such method
   await store.writeTreee(g, g);
+  // @ts-expect-error loadGroup has no such property
+  console.log((await store.loadGroup(g)).tre);
   // @ts-expect-error unknown durability
   await openStore({ name: 'x', durability: 'fast' });
   // @ts-expect-error the group lock takes a function
