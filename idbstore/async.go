@@ -401,20 +401,53 @@ func (b *Backend) planApply(ops []mlsidb.Op) (applyOp, error) {
 }
 
 // issueOps issues the requests of ops on the transaction's object stores.
+// The keys and values cross into JavaScript together: one copy into one
+// Uint8Array, then a slice of it (a fresh array of its own, as IndexedDB
+// must get) for each, instead of a new array and a copy each.
 func issueOps(os func(string) js.Value, ops []mlsidb.Op, kinds []jsbridge.RangeKind) {
+	var parts [][]byte
+	for i, op := range ops {
+		switch {
+		case op.Kind == mlsidb.OpPut:
+			parts = append(parts, op.Value, op.Key)
+		case op.Kind == mlsidb.OpDelete:
+			parts = append(parts, op.Key)
+		case op.Kind == mlsidb.OpDeleteRange:
+			switch kinds[i] {
+			case jsbridge.RangeLower:
+				parts = append(parts, op.Range.Start)
+			case jsbridge.RangeUpper:
+				parts = append(parts, op.Range.End)
+			case jsbridge.RangeBound:
+				parts = append(parts, op.Range.Start, op.Range.End)
+			}
+		}
+	}
+	arrays := jsbridge.BytesToJSMany(parts)
+	next := func() js.Value {
+		v := arrays[0]
+		arrays = arrays[1:]
+		return v
+	}
 	for i, op := range ops {
 		switch op.Kind {
 		case mlsidb.OpPut:
-			os(op.Store).Call("put", jsbridge.BytesToJS(op.Value), jsbridge.BytesToJS(op.Key))
+			v := next()
+			os(op.Store).Call("put", v, next())
 		case mlsidb.OpDelete:
-			os(op.Store).Call("delete", jsbridge.BytesToJS(op.Key))
+			os(op.Store).Call("delete", next())
 		case mlsidb.OpDeleteRange:
 			switch kinds[i] {
 			case jsbridge.RangeEmpty:
 			case jsbridge.RangeAll:
 				os(op.Store).Call("clear")
-			default:
-				os(op.Store).Call("delete", keyRange(kinds[i], op.Range))
+			case jsbridge.RangeLower:
+				os(op.Store).Call("delete", jsKeyRange.Call("lowerBound", next(), false))
+			case jsbridge.RangeUpper:
+				os(op.Store).Call("delete", jsKeyRange.Call("upperBound", next(), true))
+			case jsbridge.RangeBound:
+				start := next()
+				os(op.Store).Call("delete", jsKeyRange.Call("bound", start, next(), false, true))
 			}
 		}
 	}

@@ -721,3 +721,73 @@ func TestRoute(t *testing.T) {
 		t.Fatalf("%d routes left, want %d", n, before)
 	}
 }
+
+// Settle: done before start returns gives a settled Promise, done later
+// (from an event handler or a goroutine) settles it then; later calls of
+// done are ignored; a panic in start, or a value js.ValueOf cannot take,
+// rejects with code Internal. Both ways of making Promises.
+func TestSettle(t *testing.T) {
+	for _, withResolvers := range []bool{true, false} {
+		t.Run(fmt.Sprint("withResolvers=", withResolvers), func(t *testing.T) {
+			defer func(old bool) { hasWithResolvers = old }(hasWithResolvers)
+			hasWithResolvers = withResolvers && hasWithResolvers
+			later := func(v any, err error) func(func(any, error)) {
+				return func(done func(any, error)) {
+					go func() {
+						time.Sleep(time.Millisecond)
+						done(v, err)
+						done("again", nil)
+					}()
+				}
+			}
+			tests := []struct {
+				name     string
+				start    func(done func(any, error))
+				check    func(js.Value) bool
+				wantCode string
+			}{
+				{"at once", func(done func(any, error)) { done(7, nil); done(8, nil) },
+					func(v js.Value) bool { return v.Int() == 7 }, ""},
+				{"at once, nil", func(done func(any, error)) { done(nil, nil) }, js.Value.IsUndefined, ""},
+				{"at once, error", func(done func(any, error)) { done(nil, mlsidb.ErrClosed) }, nil, CodeClosed},
+				{"later", later("x", nil), func(v js.Value) bool { return v.String() == "x" }, ""},
+				{"later, error", later(nil, mlsidb.ErrQuotaExceeded), nil, CodeQuotaExceeded},
+				{"later, bad value", later(make(chan int), nil), nil, CodeInternal},
+				{"at once, bad value", func(done func(any, error)) { done(make(chan int), nil) }, nil, CodeInternal},
+				{"panic", func(func(any, error)) { panic("boom") }, nil, CodeInternal},
+			}
+			for _, tt := range tests {
+				v, code, msg := settle(t, Settle(tt.start))
+				if code != tt.wantCode {
+					t.Errorf("%s: code = %q (%s), want %q", tt.name, code, msg, tt.wantCode)
+					continue
+				}
+				if tt.check != nil && !tt.check(v) {
+					t.Errorf("%s: resolved to %v", tt.name, v)
+				}
+			}
+		})
+	}
+}
+
+func TestBytesToJSMany(t *testing.T) {
+	for n := 0; n < 6; n++ {
+		var parts [][]byte
+		for i := 0; i < n; i++ {
+			parts = append(parts, bytes.Repeat([]byte{byte(i + 1)}, i)) // the first is empty
+		}
+		got := BytesToJSMany(parts)
+		if len(got) != n {
+			t.Fatalf("%d parts: %d arrays", n, len(got))
+		}
+		for i, v := range got {
+			b, err := BytesFromJS(v)
+			if err != nil || !bytes.Equal(b, parts[i]) {
+				t.Fatalf("%d parts: array %d = %v, %v", n, i, b, err)
+			}
+			if v.Get("byteOffset").Int() != 0 || v.Get("buffer").Get("byteLength").Int() != len(parts[i]) {
+				t.Fatalf("%d parts: array %d is a view into a larger buffer", n, i)
+			}
+		}
+	}
+}

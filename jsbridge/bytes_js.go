@@ -24,6 +24,35 @@ func BytesToJS(b []byte) js.Value {
 	return a
 }
 
+// BytesToJSMany returns a new Uint8Array holding a copy of each of parts,
+// as BytesToJS does, with fewer crossings into JavaScript: the bytes are
+// copied in once, into one array, and each result is a slice of it (a
+// copy with a buffer of its own, never a view).
+func BytesToJSMany(parts [][]byte) []js.Value {
+	out := make([]js.Value, len(parts))
+	if len(parts) < 3 {
+		for i, p := range parts {
+			out[i] = BytesToJS(p)
+		}
+		return out
+	}
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	all := make([]byte, 0, n)
+	for _, p := range parts {
+		all = append(all, p...)
+	}
+	buf := BytesToJS(all)
+	at := 0
+	for i, p := range parts {
+		out[i] = buf.Call("slice", at, at+len(p))
+		at += len(p)
+	}
+	return out
+}
+
 // errNotBytes reports a JS value that is neither a Uint8Array nor an
 // ArrayBuffer.
 var errNotBytes = &Error{Name: "TypeError", Message: "value is not a Uint8Array or ArrayBuffer", Err: mlsidb.ErrInvalidArgument}

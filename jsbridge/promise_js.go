@@ -129,8 +129,8 @@ func Settle(start func(done func(v any, err error))) js.Value {
 		}
 		return jsPromise.Call("resolve", r)
 	}
-	promise, resolve, reject := newPromise()
-	s.resolve, s.reject, s.started = resolve, reject, true
+	promise, d := newDeferred()
+	s.d, s.started = d, true
 	s.mu.Unlock()
 	return promise
 }
@@ -138,11 +138,11 @@ func Settle(start func(done func(v any, err error))) js.Value {
 // settler is the state of one Settle: the outcome when it came before the
 // Promise was made, the Promise's functions after.
 type settler struct {
-	mu              sync.Mutex
-	started, have   bool
-	v               any
-	err             error
-	resolve, reject js.Value
+	mu            sync.Mutex
+	started, have bool
+	v             any
+	err           error
+	d             deferred
 }
 
 func (s *settler) done(v any, err error) {
@@ -157,16 +157,50 @@ func (s *settler) done(v any, err error) {
 		s.mu.Unlock()
 		return
 	}
-	resolve, reject := s.resolve, s.reject
+	d := s.d
 	s.mu.Unlock()
 	if err == nil {
 		var r js.Value
 		if r, err = toJS(v); err == nil {
-			resolve.Invoke(r)
+			d.resolve(r)
 			return
 		}
 	}
-	reject.Invoke(ErrorToJS(err))
+	d.reject(ErrorToJS(err))
+}
+
+// deferred settles a Promise made by newDeferred. With
+// Promise.withResolvers it keeps the resolvers object and calls its
+// methods (one crossing each, no js.Value per function); otherwise it
+// holds the functions.
+type deferred struct {
+	resolvers           js.Value
+	resolveFn, rejectFn js.Value
+}
+
+func newDeferred() (js.Value, deferred) {
+	if hasWithResolvers {
+		r := jsPromise.Call("withResolvers")
+		return r.Get("promise"), deferred{resolvers: r}
+	}
+	promise, resolve, reject := newPromise()
+	return promise, deferred{resolveFn: resolve, rejectFn: reject}
+}
+
+func (d deferred) resolve(v js.Value) {
+	if d.resolvers.Truthy() {
+		d.resolvers.Call("resolve", v)
+		return
+	}
+	d.resolveFn.Invoke(v)
+}
+
+func (d deferred) reject(v js.Value) {
+	if d.resolvers.Truthy() {
+		d.resolvers.Call("reject", v)
+		return
+	}
+	d.rejectFn.Invoke(v)
 }
 
 // toJS is valueOf, with a value it cannot convert as an error.

@@ -34,8 +34,10 @@ func main() {
 // api is the state behind the registered JS object: the dispatch table and
 // the open store and transaction handles.
 type api struct {
-	table  []methodSpec
-	byName map[string]*methodSpec
+	table []methodSpec
+	// index maps each JS method name to its index in table, as a JS Map:
+	// one lookup in JavaScript is cheaper than bringing the name into Go.
+	index js.Value
 
 	openMu sync.Mutex // serializes open and close
 
@@ -72,16 +74,25 @@ type txHandle struct {
 func newAPI(table []methodSpec) *api {
 	a := &api{
 		table:  table,
-		byName: make(map[string]*methodSpec, len(table)),
 		stores: map[int]*storeHandle{},
 		txs:    map[int]*txHandle{},
 		locks:  map[int]chan struct{}{},
 		shared: map[string]*sharedStore{},
 	}
+	a.index = js.Global().Get("Map").New()
 	for i := range table {
-		a.byName[table[i].JS] = &table[i]
+		a.index.Call("set", table[i].JS, i)
 	}
 	return a
+}
+
+// spec returns the method a JS method name names.
+func (a *api) spec(name js.Value) (*methodSpec, bool) {
+	i := a.index.Call("get", name)
+	if i.Type() != js.TypeNumber {
+		return nil, false
+	}
+	return &a.table[i.Int()], true
 }
 
 // object returns the JS object JavaScript reaches Go through.
@@ -416,7 +427,7 @@ func (a *api) call(_ js.Value, args []js.Value) any {
 			return badArg("call", "want (handle, method name, ...arguments)")
 		}
 		var ok bool
-		if spec, ok = a.byName[args[1].String()]; !ok {
+		if spec, ok = a.spec(args[1]); !ok {
 			return badArg("call", "no such method")
 		}
 		var err error

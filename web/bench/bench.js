@@ -353,6 +353,20 @@ async function mlsCreate(s, g) {
   });
 }
 
+// noLocks runs fn with navigator.locks.request granting every lock at once
+// without asking the browser (fn must not run concurrently with other
+// users of locks): it measures what the cross-tab lock costs a call.
+async function noLocks(fn) {
+  const proto = Object.getPrototypeOf(navigator.locks);
+  const request = proto.request;
+  proto.request = async function (name, opts, cb) { return (typeof opts === 'function' ? opts : cb)(); };
+  try {
+    return await fn();
+  } finally {
+    proto.request = request;
+  }
+}
+
 // ---------------------------------------------------------------------------
 // The cases.
 
@@ -438,6 +452,23 @@ export async function round(caseName, variant, iters) {
         await s.store.writeContext(k, s.value);
         if ((await s.store.groupContext(k))?.length !== 256) throw new Error('mlsidb single: read back failed');
       };
+      break;
+    case 'single/mlsidb-nolock':
+      // The same, without the cross-tab Web Lock mlsidb.js takes around each
+      // write (see noLocks): what the write costs without it.
+      body = () => noLocks(async () => {
+        const k = key();
+        await s.store.writeContext(k, s.value);
+        if ((await s.store.groupContext(k))?.length !== 256) throw new Error('mlsidb single: read back failed');
+      });
+      break;
+    case 'merge/tx-nolock':
+      body = () => noLocks(async () => {
+        const old = s.mergeGroup.tx;
+        const next = nextOf(old);
+        await s.store.transaction((tx) => mlsMerge(tx, old, next));
+        s.mergeGroup.tx = next;
+      });
       break;
     case 'merge/raw':
       body = async () => {

@@ -74,16 +74,20 @@ async function runCase(page, name, variants, iters) {
 
 async function smallCases(page, durability) {
   await page.evaluate((o) => globalThis.bench.setup(o), { durability, tag: `${durability}-${Date.now()}` });
-  const single = await runCase(page, 'single', ['raw', 'mlsidb'], ITERS.single);
-  const merge = await runCase(page, 'merge', ['raw', 'tx', 'calls'], ITERS.merge);
+  const single = await runCase(page, 'single', ['raw', 'mlsidb', 'mlsidb-nolock'], ITERS.single);
+  const merge = await runCase(page, 'merge', ['raw', 'tx', 'calls', 'tx-nolock'], ITERS.merge);
   const load = await runCase(page, 'load', ['raw', 'mlsidb', 'calls'], ITERS.load);
   await page.evaluate(() => globalThis.bench.teardown());
   return {
     durability,
-    single: { raw_ms: r3(single.med.raw), mlsidb_ms: r3(single.med.mlsidb), ratio: r2(single.med.mlsidb / single.med.raw) },
+    single: {
+      raw_ms: r3(single.med.raw), mlsidb_ms: r3(single.med.mlsidb), ratio: r2(single.med.mlsidb / single.med.raw),
+      no_web_lock_ms: r3(single.med['mlsidb-nolock']), no_web_lock_ratio: r2(single.med['mlsidb-nolock'] / single.med.raw),
+    },
     merge: {
       raw_ms: r3(merge.med.raw), tx_ms: r3(merge.med.tx), calls_ms: r3(merge.med.calls),
       ratio: r2(merge.med.tx / merge.med.raw), speedup_vs_calls: r2(merge.med.calls / merge.med.tx),
+      tx_no_web_lock_ms: r3(merge.med['tx-nolock']), tx_no_web_lock_ratio: r2(merge.med['tx-nolock'] / merge.med.raw),
     },
     load: {
       raw_ms: r3(load.med.raw), mlsidb_ms: r3(load.med.mlsidb), ratio: r2(load.med.mlsidb / load.med.raw),
@@ -188,7 +192,9 @@ function table(res) {
   for (const d of [res, res.relaxed].filter(Boolean)) {
     const tag = d === res ? res.durability : 'relaxed';
     row(`single (${tag})`, ms(d.single.raw_ms), ms(d.single.mlsidb_ms), d.single.ratio.toFixed(2), d === res ? '<= 1.5' : '');
+    row(`single, no cross-tab lock (${tag})`, '', ms(d.single.no_web_lock_ms), d.single.no_web_lock_ratio.toFixed(2), '');
     row(`merge, transaction (${tag})`, ms(d.merge.raw_ms), ms(d.merge.tx_ms), d.merge.ratio.toFixed(2), d === res ? '<= 1.25' : '');
+    row(`merge, tx, no cross-tab lock (${tag})`, '', ms(d.merge.tx_no_web_lock_ms), d.merge.tx_no_web_lock_ratio.toFixed(2), '');
     row(`merge, 17 single calls (${tag})`, '', ms(d.merge.calls_ms), `tx ${d.merge.speedup_vs_calls.toFixed(2)}x faster`, d === res ? '>= 4x' : '');
     row(`load, batched (${tag})`, ms(d.load.raw_ms), ms(d.load.mlsidb_ms), d.load.ratio.toFixed(2), d === res ? '<= 1.5' : '');
     row(`load, 13 single calls (${tag})`, '', ms(d.load.calls_ms), (d.load.calls_ms / d.load.raw_ms).toFixed(2), '');
