@@ -274,6 +274,37 @@ const HANDLE = Symbol('handle');
 const ENDED = Symbol('ended');
 const INFLIGHT = Symbol('inflight');
 const LOST = Symbol('lost');
+const QUEUE = Symbol('queue');
+const SENT = Symbol('sent');
+const FAILED = Symbol('failed');
+
+// Inside a transaction a write only reaches the transaction's buffer in Go
+// (IndexedDB sees nothing before the commit), so it is checked here
+// (types, argument count, key lengths), queued, and resolved at once; the
+// queued writes cross into the wasm together, in one call, before the
+// transaction's next read, nested transaction or end. An error the wasm
+// finds in them then (none of the checks above) rejects that call and the
+// transaction. One crossing per call is most of a call's cost.
+function sendQueued(tx) {
+  if (tx[QUEUE].length) {
+    const batch = tx[QUEUE];
+    tx[QUEUE] = [];
+    tx[SENT] = tx[SENT].then(() => goCall(tx[RT], 'callMany', tx[HANDLE], batch)).catch((e) => {
+      tx[FAILED] ??= e;
+      throw e;
+    });
+  }
+  return tx[SENT];
+}
+
+function checkKeys(m, args, maxKeyLen) {
+  for (const i of m.keys) {
+    const n = args[i].length;
+    if (n === 0 || n > maxKeyLen) {
+      throw invalid(`${m.name}: argument ${i + 1} (a key) must be 1 to ${maxKeyLen} bytes, got ${n}`);
+    }
+  }
+}
 
 function track(owner, p) {
   owner[INFLIGHT].add(p);
@@ -363,7 +394,8 @@ function exportOpenMls(...args) {
   } catch (e) {
     return Promise.reject(e);
   }
-  return track(this, goCall(this[RT], 'exportOpenMls', this[HANDLE], format));
+  const call = () => goCall(this[RT], 'exportOpenMls', this[HANDLE], format);
+  return track(this, this[QUEUE] ? sendQueued(this).then(call) : call());
 }
 
 // checkOptions checks an optional options object (argument 2 of the
@@ -399,11 +431,13 @@ function openMlsWrite(owner, name, args) {
   } catch (e) {
     return Promise.reject(e);
   }
-  return track(owner, goCall(owner[RT], name, owner[HANDLE], snapshot, drop));
+  const call = () => goCall(owner[RT], name, owner[HANDLE], snapshot, drop);
+  return track(owner, owner[QUEUE] ? sendQueued(owner).then(call) : call());
 }
 
 async function runTransaction(owner, fn) {
   const rt = owner[RT];
+  if (owner[QUEUE]) await sendQueued(owner);
   const handle = await goCall(rt, 'begin', owner[HANDLE]);
   const tx = new MlsTransaction(rt, handle);
   let result;
@@ -418,6 +452,18 @@ async function runTransaction(owner, fn) {
   // Calls the callback made but did not await finish first.
   while (tx[INFLIGHT].size) await Promise.allSettled([...tx[INFLIGHT]]);
   tx[ENDED] = true;
+  if (!failed) {
+    try {
+      await sendQueued(tx);
+    } catch (e) {
+      failed = true;
+      error = e;
+    }
+  }
+  if (!failed && tx[FAILED]) {
+    failed = true; // queued writes failed, and the callback caught it
+    error = tx[FAILED];
+  }
   try {
     await goCall(rt, 'end', handle, !failed);
   } catch (e) {
@@ -438,10 +484,16 @@ function installMethods(methods) {
       let checked;
       try {
         checked = checkArgs(spec, args);
+        if (this[QUEUE] && spec.result === 'none') {
+          checkKeys(spec, checked, this[RT].api.maxKeyLen);
+          this[QUEUE].push([spec.name, ...checked]);
+          return Promise.resolve();
+        }
       } catch (e) {
         return Promise.reject(e);
       }
-      return track(this, goCall(this[RT], 'call', this[HANDLE], spec.name, ...checked));
+      const call = () => goCall(this[RT], 'call', this[HANDLE], spec.name, ...checked);
+      return track(this, this[QUEUE] ? sendQueued(this).then(call) : call());
     };
     for (const proto of callPrototypes()) {
       Object.defineProperty(proto, spec.name, { configurable: true, writable: true, value });
@@ -538,6 +590,9 @@ export class MlsTransaction {
   /** @param {Runtime} rt @param {number} handle */
   constructor(rt, handle) {
     initCalls(this, rt, handle);
+    this[QUEUE] = [];
+    this[SENT] = Promise.resolve();
+    this[FAILED] = undefined;
   }
 }
 

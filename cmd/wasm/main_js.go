@@ -7,7 +7,9 @@ import (
 	"errors"
 	"math"
 	"os"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall/js"
 	"time"
 
@@ -104,16 +106,22 @@ func (a *api) object() js.Value {
 		for j, k := range s.Args {
 			args[j] = string(k)
 		}
+		keys := make([]any, len(s.Keys))
+		for j, k := range s.Keys {
+			keys[j] = k
+		}
 		methods[i] = map[string]any{
 			"name": s.JS, "go": s.Go, "openmls": s.OpenMLS, "group": s.Group,
-			"args": args, "result": string(s.Result),
+			"args": args, "keys": keys, "result": string(s.Result),
 		}
 	}
 	o.Set("methods", js.ValueOf(methods))
 	o.Set("version", int(mlsidb.CurrentVersion))
+	o.Set("maxKeyLen", mlsidb.MaxKeyLen)
 	o.Set("open", jsbridge.Export(a.open))
 	o.Set("close", jsbridge.Export(a.close))
 	o.Set("call", js.FuncOf(a.call))
+	o.Set("callMany", js.FuncOf(a.callMany))
 	o.Set("begin", js.FuncOf(a.begin))
 	o.Set("end", js.FuncOf(a.end))
 	o.Set("importOpenMls", jsbridge.Export(a.importOpenMls))
@@ -444,6 +452,93 @@ func (a *api) call(_ js.Value, args []js.Value) any {
 		p.Async(func(ctx context.Context, s mlsidb.Store) (any, error) {
 			return invoke(ctx, s, spec, in)
 		}, done)
+	})
+}
+
+// callMany(handle, calls) runs calls, an array of [name, ...args], one
+// after the other, as call would; it stops at the first that fails and
+// rejects with its error, and resolves to undefined when all succeed. The
+// JS module sends a transaction's writes with it, queued, in one crossing:
+// on a transaction's view they only buffer, so they complete at once.
+func (a *api) callMany(_ js.Value, args []js.Value) any {
+	type oneCall struct {
+		spec *methodSpec
+		in   []any
+	}
+	var (
+		calls []oneCall
+		p     *mlsidb.Provider
+	)
+	err := jsbridge.Guard(func() error {
+		if len(args) != 2 || args[0].Type() != js.TypeNumber || args[1].Type() != js.TypeObject || !isArray(args[1]) {
+			return badArg("callMany", "want (handle, [[method name, ...arguments], ...])")
+		}
+		n := args[1].Length()
+		calls = make([]oneCall, n)
+		for i := range calls {
+			item := args[1].Index(i)
+			if item.Type() != js.TypeObject || !isArray(item) || item.Length() == 0 {
+				return badArg("callMany", "call "+strconv.Itoa(i)+" is not [method name, ...arguments]")
+			}
+			spec, ok := a.spec(item.Index(0))
+			if !ok {
+				return badArg("callMany", "no such method")
+			}
+			in := make([]js.Value, item.Length()-1)
+			for j := range in {
+				in[j] = item.Index(j + 1)
+			}
+			conv, err := convertArgs(spec, in)
+			if err != nil {
+				return err
+			}
+			calls[i] = oneCall{spec, conv}
+		}
+		var err error
+		p, err = a.target(args[0].Int())
+		return err
+	})
+	if err != nil {
+		return jsbridge.Rejected(err)
+	}
+	return jsbridge.Settle(func(done func(any, error)) {
+		// Calls that complete at once go on in this loop; one that waits
+		// goes on from its callback.
+		var run func(i int)
+		run = func(i int) {
+			for ; i < len(calls); i++ {
+				c, next := calls[i], i+1
+				// state: 0 while Async runs, 1 when the call completed
+				// inside it, 2 when Async returned first.
+				var (
+					state  atomic.Int32
+					failed error
+				)
+				p.Async(func(ctx context.Context, s mlsidb.Store) (any, error) {
+					_, err := invoke(ctx, s, c.spec, c.in)
+					return nil, err
+				}, func(_ any, err error) {
+					failed = err // read only after state 1 is seen
+					if state.CompareAndSwap(0, 1) {
+						return
+					}
+					if err != nil {
+						done(nil, err)
+						return
+					}
+					run(next)
+				})
+				if state.CompareAndSwap(0, 2) {
+					return // it goes on from the callback
+				}
+				if failed != nil {
+					done(nil, failed)
+					return
+				}
+			}
+			done(nil, nil)
+		}
+		run(0)
 	})
 }
 

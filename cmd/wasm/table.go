@@ -55,6 +55,11 @@ type methodSpec struct {
 	Group string
 	// Args are the kinds of the arguments after the context.
 	Args []argKind
+	// Keys are the positions in Args of the keys (group ids, refs, epochs,
+	// public keys, hash references, PSK ids): every bytes argument but the
+	// entity a write stores. The provider refuses an empty or over-long
+	// key; the JS module checks them too, for the writes it queues.
+	Keys []int
 	// Result is what the call resolves to.
 	Result resultKind
 	// call runs the method.
@@ -151,6 +156,24 @@ func shapeOf(f any) (args []argKind, result resultKind, call invoker, ok bool) {
 	return nil, "", nil, false
 }
 
+// keysOf returns the positions of the keys among args: every bytes
+// argument, but the last one of a method that stores an entity given as
+// bytes (Write..., AppendOwnLeafNode, QueueProposal).
+func keysOf(goName string, args []argKind) []int {
+	stores := strings.HasPrefix(goName, "Write") || goName == "AppendOwnLeafNode" || goName == "QueueProposal"
+	entity := -1
+	if stores && len(args) > 0 && args[len(args)-1] == argBytes {
+		entity = len(args) - 1
+	}
+	keys := []int{}
+	for i, k := range args {
+		if k == argBytes && i != entity {
+			keys = append(keys, i)
+		}
+	}
+	return keys
+}
+
 // jsName returns the lowerCamelCase form of a Go method name.
 func jsName(goName string) string {
 	r, n := utf8.DecodeRuneInString(goName)
@@ -168,7 +191,7 @@ func specFor(goName, openmls, group string) (methodSpec, error) {
 		return methodSpec{}, fmt.Errorf("%s: unsupported signature", goName)
 	}
 	return methodSpec{JS: jsName(goName), Go: goName, OpenMLS: openmls, Group: group,
-		Args: args, Result: result, call: call}, nil
+		Args: args, Keys: keysOf(goName, args), Result: result, call: call}, nil
 }
 
 // buildTable returns the dispatch table: every contract method of the

@@ -208,3 +208,46 @@ func TestJSName(t *testing.T) {
 		}
 	}
 }
+
+// Keys lists exactly the arguments the provider refuses when empty: the
+// JS module checks those itself for the writes it queues.
+func TestKeysAreWhatTheProviderChecks(t *testing.T) {
+	ctx := context.Background()
+	p, err := mlsidb.New(ctx, memstore.New(), mlsidb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	table, _ := buildTable()
+	for _, s := range table {
+		valid := func() []any {
+			in := make([]any, len(s.Args))
+			for i, k := range s.Args {
+				switch k {
+				case argBytes:
+					in[i] = []byte("x")
+				case argLeafIndex:
+					in[i] = uint32(1)
+				case argBytesList:
+					in[i] = [][]byte{[]byte("x")}
+				}
+			}
+			return in
+		}
+		if _, err := s.call(ctx, p, valid()); err != nil && !errors.Is(err, mlsidb.ErrNotFound) {
+			t.Fatalf("%s with valid arguments: %v", s.JS, err)
+		}
+		for i, k := range s.Args {
+			if k != argBytes {
+				continue
+			}
+			in := valid()
+			in[i] = []byte{}
+			_, err := s.call(ctx, p, in)
+			refused := errors.Is(err, mlsidb.ErrInvalidArgument)
+			if refused != slices.Contains(s.Keys, i) {
+				t.Errorf("%s: argument %d empty: %v, but Keys = %v", s.JS, i+1, err, s.Keys)
+			}
+		}
+	}
+}
