@@ -287,7 +287,7 @@ const FAILED = Symbol('failed');
 // transaction. One crossing per call is most of a call's cost.
 function sendQueued(tx) {
   if (tx[QUEUE].length) {
-    const batch = tx[QUEUE];
+    const batch = encodeCalls(tx[QUEUE]);
     tx[QUEUE] = [];
     tx[SENT] = tx[SENT].then(() => goCall(tx[RT], 'callMany', tx[HANDLE], batch)).catch((e) => {
       tx[FAILED] ??= e;
@@ -295,6 +295,41 @@ function sendQueued(tx) {
     });
   }
   return tx[SENT];
+}
+
+// encodeCalls packs queued calls ([method, checked arguments]) into one
+// Uint8Array for the wasm's callMany, little-endian: per call the method's
+// index in the table (u16), then per argument: bytes as a u32 length and
+// the bytes, a leaf index as a u32, a list as a u32 count and each item as
+// bytes.
+function encodeCalls(calls) {
+  let n = 0;
+  for (const [m, args] of calls) {
+    n += 2;
+    m.args.forEach((kind, i) => {
+      if (kind === 'bytes') n += 4 + args[i].length;
+      else if (kind === 'u32') n += 4;
+      else n += 4 + args[i].reduce((sum, x) => sum + 4 + x.length, 0);
+    });
+  }
+  const out = new Uint8Array(n);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  const u32 = (v) => { view.setUint32(at, v, true); at += 4; };
+  const bytes = (b) => { u32(b.length); out.set(b, at); at += b.length; };
+  for (const [m, args] of calls) {
+    view.setUint16(at, m.index, true);
+    at += 2;
+    m.args.forEach((kind, i) => {
+      if (kind === 'bytes') bytes(args[i]);
+      else if (kind === 'u32') u32(args[i]);
+      else {
+        u32(args[i].length);
+        args[i].forEach(bytes);
+      }
+    });
+  }
+  return out;
 }
 
 function checkKeys(m, args, maxKeyLen) {
@@ -477,8 +512,8 @@ async function runTransaction(owner, fn) {
 const callPrototypes = () => [MlsStore.prototype, MlsTransaction.prototype];
 
 function installMethods(methods) {
-  for (const m of methods) {
-    const spec = Object.freeze({ ...m, args: Object.freeze([...m.args]) });
+  for (const [index, m] of methods.entries()) {
+    const spec = Object.freeze({ ...m, index, args: Object.freeze([...m.args]) });
     const value = function (...args) {
       if (isDead(this)) return Promise.reject(endedError(this));
       let checked;
@@ -486,7 +521,7 @@ function installMethods(methods) {
         checked = checkArgs(spec, args);
         if (this[QUEUE] && spec.result === 'none') {
           checkKeys(spec, checked, this[RT].api.maxKeyLen);
-          this[QUEUE].push([spec.name, ...checked]);
+          this[QUEUE].push([spec, checked]);
           return Promise.resolve();
         }
       } catch (e) {

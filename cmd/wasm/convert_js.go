@@ -18,8 +18,6 @@ var (
 	jsObject  = js.Global().Get("Object")
 )
 
-func isArray(v js.Value) bool { return arrayCtor.Call("isArray", v).Bool() }
-
 // typeName names the JS type of v for an error message (never its
 // contents): "null", "array", its constructor's name, or its typeof.
 func typeName(v js.Value) string {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"math"
 	"os"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall/js"
@@ -455,46 +454,29 @@ func (a *api) call(_ js.Value, args []js.Value) any {
 	})
 }
 
-// callMany(handle, calls) runs calls, an array of [name, ...args], one
-// after the other, as call would; it stops at the first that fails and
-// rejects with its error, and resolves to undefined when all succeed. The
-// JS module sends a transaction's writes with it, queued, in one crossing:
-// on a transaction's view they only buffer, so they complete at once.
+// callMany(handle, batch) runs a batch of calls one after the other, as
+// call would: batch is a Uint8Array packed by mlsidb.js's encodeCalls (see
+// decodeCalls), so that the whole batch crosses with one copy. It stops at
+// the first call that fails and rejects with its error, and resolves to
+// undefined when all succeed. The JS module sends a transaction's writes
+// with it: on a transaction's view they only buffer, so they complete at
+// once.
 func (a *api) callMany(_ js.Value, args []js.Value) any {
-	type oneCall struct {
-		spec *methodSpec
-		in   []any
-	}
 	var (
-		calls []oneCall
+		calls []call
 		p     *mlsidb.Provider
 	)
 	err := jsbridge.Guard(func() error {
-		if len(args) != 2 || args[0].Type() != js.TypeNumber || args[1].Type() != js.TypeObject || !isArray(args[1]) {
-			return badArg("callMany", "want (handle, [[method name, ...arguments], ...])")
+		if len(args) != 2 || args[0].Type() != js.TypeNumber {
+			return badArg("callMany", "want (handle, batch)")
 		}
-		n := args[1].Length()
-		calls = make([]oneCall, n)
-		for i := range calls {
-			item := args[1].Index(i)
-			if item.Type() != js.TypeObject || !isArray(item) || item.Length() == 0 {
-				return badArg("callMany", "call "+strconv.Itoa(i)+" is not [method name, ...arguments]")
-			}
-			spec, ok := a.spec(item.Index(0))
-			if !ok {
-				return badArg("callMany", "no such method")
-			}
-			in := make([]js.Value, item.Length()-1)
-			for j := range in {
-				in[j] = item.Index(j + 1)
-			}
-			conv, err := convertArgs(spec, in)
-			if err != nil {
-				return err
-			}
-			calls[i] = oneCall{spec, conv}
+		b, err := jsbridge.BytesFromJS(args[1])
+		if err != nil {
+			return badArg("callMany", "the batch must be a Uint8Array")
 		}
-		var err error
+		if calls, err = decodeCalls(a.table, b); err != nil {
+			return err
+		}
 		p, err = a.target(args[0].Int())
 		return err
 	})

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -241,4 +243,76 @@ func describeArgs(kinds []argKind) string {
 		parts[i] = string(k)
 	}
 	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+// call is one call of a batch: a method and its converted arguments.
+type call struct {
+	spec *methodSpec
+	in   []any
+}
+
+// decodeCalls reads a batch of calls as web/mlsidb.js's encodeCalls packs
+// it, little-endian: per call the method's index in the table (u16), then
+// per argument, by kind: bytes as a u32 length and the bytes, a leaf
+// index as a u32, a list as a u32 count and each item as bytes. Byte
+// arguments are slices of b.
+func decodeCalls(table []methodSpec, b []byte) ([]call, error) {
+	bad := func(what string) error { return badArg("callMany", "the batch does not decode: "+what) }
+	u32 := func() (uint32, bool) {
+		if len(b) < 4 {
+			return 0, false
+		}
+		v := binary.LittleEndian.Uint32(b)
+		b = b[4:]
+		return v, true
+	}
+	bytesArg := func() ([]byte, bool) {
+		n, ok := u32()
+		if !ok || uint64(n) > uint64(len(b)) {
+			return nil, false
+		}
+		v := b[:n:n]
+		b = b[n:]
+		return v, true
+	}
+	var out []call
+	for len(b) > 0 {
+		if len(b) < 2 {
+			return nil, bad("truncated method index")
+		}
+		i := int(binary.LittleEndian.Uint16(b))
+		b = b[2:]
+		if i >= len(table) {
+			return nil, bad("no method " + strconv.Itoa(i))
+		}
+		spec := &table[i]
+		in := make([]any, len(spec.Args))
+		for j, k := range spec.Args {
+			var ok bool
+			switch k {
+			case argBytes:
+				in[j], ok = bytesArg()
+			case argLeafIndex:
+				in[j], ok = u32()
+			case argBytesList:
+				var n uint32
+				if n, ok = u32(); ok && uint64(n)*4 <= uint64(len(b)) {
+					list := make([][]byte, n)
+					for x := range list {
+						if list[x], ok = bytesArg(); !ok {
+							break
+						}
+					}
+					in[j] = list
+				} else {
+					ok = false
+				}
+			}
+			if !ok {
+				return nil, bad(spec.JS + ": argument " + strconv.Itoa(j+1) + " is truncated")
+			}
+		}
+		out = append(out, call{spec, in})
+	}
+	return out, nil
 }

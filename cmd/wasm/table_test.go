@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"testing"
@@ -249,5 +251,51 @@ func TestKeysAreWhatTheProviderChecks(t *testing.T) {
 				t.Errorf("%s: argument %d empty: %v, but Keys = %v", s.JS, i+1, err, s.Keys)
 			}
 		}
+	}
+}
+
+// decodeCalls reads the format of mlsidb.js's encodeCalls and refuses
+// anything truncated.
+func TestDecodeCalls(t *testing.T) {
+	table, _ := buildTable()
+	index := map[string]int{}
+	for i, s := range table {
+		index[s.JS] = i
+	}
+	var b []byte
+	u16 := func(v int) { b = binary.LittleEndian.AppendUint16(b, uint16(v)) }
+	u32 := func(v int) { b = binary.LittleEndian.AppendUint32(b, uint32(v)) }
+	bs := func(s string) { u32(len(s)); b = append(b, s...) }
+	u16(index["writeTree"])
+	bs("g")
+	bs("tree")
+	u16(index["writeEncryptionEpochKeyPairs"])
+	bs("g")
+	bs("e")
+	u32(7)
+	u32(2)
+	bs("k1")
+	bs("")
+	u16(index["deleteGroup"])
+	bs("g2")
+	calls, err := decodeCalls(table, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprintf("%s %q | %s %q | %s %q", calls[0].spec.JS, calls[0].in, calls[1].spec.JS, calls[1].in, calls[2].spec.JS, calls[2].in)
+	want := `writeTree ["g" "tree"] | writeEncryptionEpochKeyPairs ["g" "e" '\a' ["k1" ""]] | deleteGroup ["g2"]`
+	if got != want {
+		t.Fatalf("decoded %s\nwant    %s", got, want)
+	}
+	if calls, err := decodeCalls(table, nil); err != nil || len(calls) != 0 {
+		t.Fatalf("empty batch: %v, %v", calls, err)
+	}
+	for _, cut := range []int{1, 3, 8, len(b) - 1} {
+		if _, err := decodeCalls(table, b[:cut]); !errors.Is(err, mlsidb.ErrInvalidArgument) {
+			t.Errorf("cut at %d: %v, want ErrInvalidArgument", cut, err)
+		}
+	}
+	if _, err := decodeCalls(table, []byte{0xff, 0xff}); !errors.Is(err, mlsidb.ErrInvalidArgument) {
+		t.Errorf("unknown method: %v", err)
 	}
 }
