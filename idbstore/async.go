@@ -205,7 +205,7 @@ func cursorRecord(cur js.Value) (mlsidb.Record, error) {
 	if err != nil {
 		return mlsidb.Record{}, fmt.Errorf("%w: stored key is not binary", mlsidb.ErrVersionMismatch)
 	}
-	v, err := jsbridge.BytesFromJS(cur.Get("value"))
+	v, err := jsbridge.StoredBytes(cur.Get("value"))
 	if err != nil {
 		return mlsidb.Record{}, fmt.Errorf("%w: stored value is not binary", mlsidb.ErrVersionMismatch)
 	}
@@ -285,7 +285,7 @@ func (op *readOp) results() ([]mlsidb.ReadResult, error) {
 			if res.IsUndefined() {
 				continue
 			}
-			v, err := jsbridge.BytesFromJS(res)
+			v, err := jsbridge.StoredBytes(res)
 			if err != nil {
 				return nil, op.b.fail("get from", r.Store, fmt.Errorf("%w: stored value is not binary", mlsidb.ErrVersionMismatch))
 			}
@@ -328,7 +328,7 @@ func recordsOf(keys, vals js.Value) ([]mlsidb.Record, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: stored key is not binary", mlsidb.ErrVersionMismatch)
 		}
-		v, err := jsbridge.BytesFromJS(vals.Index(i))
+		v, err := jsbridge.StoredBytes(vals.Index(i))
 		if err != nil {
 			return nil, fmt.Errorf("%w: stored value is not binary", mlsidb.ErrVersionMismatch)
 		}

@@ -791,3 +791,29 @@ func TestBytesToJSMany(t *testing.T) {
 		}
 	}
 }
+
+func TestStoredBytes(t *testing.T) {
+	u8 := BytesToJS([]byte{1, 2, 3})
+	for _, tt := range []struct {
+		name string
+		v    js.Value
+		want []byte
+		ok   bool
+	}{
+		{"Uint8Array", u8, []byte{1, 2, 3}, true},
+		{"empty Uint8Array", BytesToJS(nil), []byte{}, true},
+		{"view", u8.Call("subarray", 1), []byte{2, 3}, true},
+		{"ArrayBuffer", u8.Get("buffer"), []byte{1, 2, 3}, true},
+		{"clamped", js.Global().Get("Uint8ClampedArray").New(u8), []byte{1, 2, 3}, true},
+		{"array", js.ValueOf([]any{1, 2}), nil, false},
+		{"string", js.ValueOf("abc"), nil, false},
+		{"object with length", js.ValueOf(map[string]any{"length": 0}), nil, false},
+		{"Uint16Array", js.Global().Get("Uint16Array").New(2), nil, false},
+		{"undefined", js.Undefined(), nil, false},
+	} {
+		got, err := StoredBytes(tt.v)
+		if (err == nil) != tt.ok || (tt.ok && !bytes.Equal(got, tt.want)) || (tt.ok && got == nil) {
+			t.Errorf("%s: %v, %v", tt.name, got, err)
+		}
+	}
+}

@@ -80,3 +80,31 @@ func BytesFromJS(v js.Value) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// StoredBytes is BytesFromJS for a value read back from storage, which is
+// nearly always a Uint8Array this code stored: it tries the length and the
+// copy first (two crossings into JavaScript instead of three) and checks
+// the type only when they fail or the array is empty. Unlike BytesFromJS
+// it also takes a Uint8ClampedArray.
+func StoredBytes(v js.Value) ([]byte, error) {
+	if v.Type() == js.TypeObject {
+		if n := v.Length(); n > 0 {
+			out := make([]byte, n)
+			if copyToGo(out, v) {
+				return out, nil
+			}
+		}
+	}
+	return BytesFromJS(v)
+}
+
+// copyToGo is js.CopyBytesToGo, false when src is no Uint8Array (or
+// Uint8ClampedArray) or is shorter than dst.
+func copyToGo(dst []byte, src js.Value) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	return js.CopyBytesToGo(dst, src) == len(dst)
+}

@@ -98,11 +98,7 @@ func invoke(ctx context.Context, st mlsidb.Store, spec *methodSpec, args []any) 
 	case []byte:
 		return jsbridge.BytesToJS(v), nil
 	case [][]byte:
-		arr := arrayCtor.New(len(v))
-		for i, b := range v {
-			arr.SetIndex(i, jsbridge.BytesToJS(b))
-		}
-		return arr, nil
+		return bytesListToJS(jsbridge.BytesToJSMany(v)), nil
 	case []mlsidb.QueuedProposal:
 		return proposalsToJS(v), nil
 	case *mlsidb.LoadedGroup:
@@ -112,11 +108,18 @@ func invoke(ctx context.Context, st mlsidb.Store, spec *methodSpec, args []any) 
 	}
 }
 
+func bytesListToJS(items []js.Value) js.Value {
+	arr := arrayCtor.New(len(items))
+	for i, b := range items {
+		arr.SetIndex(i, b)
+	}
+	return arr
+}
+
 // loadedToJS returns what LoadGroup read as a JS object whose properties
-// are named after the read methods.
+// are named after the read methods. All its bytes cross in one copy.
 func loadedToJS(l *mlsidb.LoadedGroup) js.Value {
-	o := jsObject.New()
-	for _, f := range [...]struct {
+	values := [...]struct {
 		name string
 		v    []byte
 	}{
@@ -125,29 +128,48 @@ func loadedToJS(l *mlsidb.LoadedGroup) js.Value {
 		{"ownLeafIndex", l.OwnLeafIndex}, {"messageSecrets", l.MessageSecrets},
 		{"resumptionPskStore", l.ResumptionPskStore}, {"mlsGroupJoinConfig", l.JoinConfig},
 		{"groupState", l.GroupState}, {"applicationExportTree", l.ApplicationExportTree},
-	} {
-		if f.v == nil {
-			o.Set(f.name, js.Undefined())
-		} else {
-			o.Set(f.name, jsbridge.BytesToJS(f.v))
+	}
+	parts := make([][]byte, 0, len(values)+len(l.OwnLeafNodes)+2*len(l.QueuedProposals))
+	for _, f := range values {
+		if f.v != nil {
+			parts = append(parts, f.v)
 		}
 	}
-	leaves := arrayCtor.New(len(l.OwnLeafNodes))
-	for i, b := range l.OwnLeafNodes {
-		leaves.SetIndex(i, jsbridge.BytesToJS(b))
+	parts = append(parts, l.OwnLeafNodes...)
+	for _, q := range l.QueuedProposals {
+		parts = append(parts, q.Ref, q.Proposal)
 	}
-	o.Set("ownLeafNodes", leaves)
-	o.Set("queuedProposals", proposalsToJS(l.QueuedProposals))
+	arrays := jsbridge.BytesToJSMany(parts)
+	o := jsObject.New()
+	for _, f := range values {
+		if f.v == nil {
+			o.Set(f.name, js.Undefined())
+			continue
+		}
+		o.Set(f.name, arrays[0])
+		arrays = arrays[1:]
+	}
+	o.Set("ownLeafNodes", bytesListToJS(arrays[:len(l.OwnLeafNodes)]))
+	o.Set("queuedProposals", pairsToJS(arrays[len(l.OwnLeafNodes):]))
 	return o
 }
 
 func proposalsToJS(v []mlsidb.QueuedProposal) js.Value {
-	arr := arrayCtor.New(len(v))
-	for i, q := range v {
+	parts := make([][]byte, 0, 2*len(v))
+	for _, q := range v {
+		parts = append(parts, q.Ref, q.Proposal)
+	}
+	return pairsToJS(jsbridge.BytesToJSMany(parts))
+}
+
+// pairsToJS returns [[a, b], [c, d], ...] of [a, b, c, d, ...].
+func pairsToJS(flat []js.Value) js.Value {
+	arr := arrayCtor.New(len(flat) / 2)
+	for i := 0; i+1 < len(flat); i += 2 {
 		pair := arrayCtor.New(2)
-		pair.SetIndex(0, jsbridge.BytesToJS(q.Ref))
-		pair.SetIndex(1, jsbridge.BytesToJS(q.Proposal))
-		arr.SetIndex(i, pair)
+		pair.SetIndex(0, flat[i])
+		pair.SetIndex(1, flat[i+1])
+		arr.SetIndex(i/2, pair)
 	}
 	return arr
 }
