@@ -3,7 +3,7 @@ package mlsidb
 import (
 	"context"
 	"errors"
-	"fmt"
+	"strconv"
 	"sync"
 )
 
@@ -88,7 +88,16 @@ func guard(f func() error) (err error) {
 // panicError is a panic turned into an error.
 type panicError struct{ v any }
 
-func (e *panicError) Error() string { return fmt.Sprintf("mlsidb: panic: %v", e.v) }
+func (e *panicError) Error() string {
+	// Only an error's or a string's text: other values could hold bytes.
+	switch v := e.v.(type) {
+	case error:
+		return "mlsidb: panic: " + v.Error()
+	case string:
+		return "mlsidb: panic: " + v
+	}
+	return "mlsidb: panic"
+}
 
 type planKey struct{}
 
@@ -158,7 +167,7 @@ func (pl *plan) run() {
 		pl.rounds = append(pl.rounds, reads)
 		pl.ab.ReadAsync(reads, func(res []ReadResult, err error) {
 			if err == nil && len(res) != len(reads) {
-				err = fmt.Errorf("mlsidb: the backend returned %d results for %d reads", len(res), len(reads))
+				err = errors.New("mlsidb: the backend returned " + strconv.Itoa(len(res)) + " results for " + strconv.Itoa(len(reads)) + " reads")
 			}
 			pl.results = append(pl.results, res)
 			pl.errs = append(pl.errs, err)

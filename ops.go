@@ -2,10 +2,9 @@ package mlsidb
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/binary"
-	"slices"
+	"sort"
 )
 
 // begin checks the context and the key of a call.
@@ -179,9 +178,17 @@ func (p *Provider) decodeQueue(op string, prefix []byte, recs []Record) ([]queue
 		}
 		out = append(out, queued{seq: binary.BigEndian.Uint64(v), QueuedProposal: QueuedProposal{Ref: r.Key[len(prefix):], Proposal: v[8:]}})
 	}
-	slices.SortFunc(out, func(a, b queued) int { return cmp.Compare(a.seq, b.seq) })
+	sort.Sort(bySeq(out))
 	return out, nil
 }
+
+// bySeq sorts queue records by queue position. (sort.Sort, not
+// slices.SortFunc: each generic sort is kilobytes of wasm of its own.)
+type bySeq []queued
+
+func (s bySeq) Len() int           { return len(s) }
+func (s bySeq) Less(i, j int) bool { return s[i].seq < s[j].seq }
+func (s bySeq) Swap(i, j int)      { s[i], s[j] = s[j], s[i] }
 
 // QueueProposal implements [StorageProvider].
 func (p *Provider) QueueProposal(ctx context.Context, groupID, proposalRef, proposal []byte) error {

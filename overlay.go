@@ -3,7 +3,7 @@ package mlsidb
 import (
 	"bytes"
 	"context"
-	"slices"
+	"sort"
 	"sync"
 )
 
@@ -171,15 +171,25 @@ func (s *ovStore) merge(base []Record, r Read) []Record {
 			out = append(out, Record{Key: []byte(k), Value: bytes.Clone(e.value)})
 		}
 	}
-	slices.SortFunc(out, func(a, b Record) int { return bytes.Compare(a.Key, b.Key) })
+	sort.Sort(byKey(out))
 	if r.Reverse {
-		slices.Reverse(out)
+		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+			out[i], out[j] = out[j], out[i]
+		}
 	}
 	if r.Limit > 0 && len(out) > r.Limit {
 		out = out[:r.Limit]
 	}
 	return out
 }
+
+// byKey sorts records by key. (sort.Sort, not slices.SortFunc: each
+// generic sort is kilobytes of wasm of its own.)
+type byKey []Record
+
+func (s byKey) Len() int           { return len(s) }
+func (s byKey) Less(i, j int) bool { return bytes.Compare(s[i].Key, s[j].Key) < 0 }
+func (s byKey) Swap(i, j int)      { s[i], s[j] = s[j], s[i] }
 
 func inRanges(ranges []KeyRange, key []byte) bool {
 	for _, r := range ranges {
@@ -241,7 +251,7 @@ func (o *overlay) ops() []Op {
 		for k := range s.entries {
 			keys = append(keys, k)
 		}
-		slices.Sort(keys)
+		sort.Sort(sort.StringSlice(keys))
 		for _, k := range keys {
 			e := s.entries[k]
 			if e.deleted {

@@ -5,7 +5,6 @@ package idbstore
 import (
 	"context"
 	"errors"
-	"fmt"
 	"syscall/js"
 
 	"github.com/mlsidb/mlsidb"
@@ -203,11 +202,11 @@ func (op *readOp) walk(ok bool, req js.Value, i, limit int) (more bool) {
 func cursorRecord(cur js.Value) (mlsidb.Record, error) {
 	k, err := jsbridge.BytesFromJS(cur.Get("key"))
 	if err != nil {
-		return mlsidb.Record{}, fmt.Errorf("%w: stored key is not binary", mlsidb.ErrVersionMismatch)
+		return mlsidb.Record{}, detailf(mlsidb.ErrVersionMismatch, "stored key is not binary")
 	}
 	v, err := jsbridge.StoredBytes(cur.Get("value"))
 	if err != nil {
-		return mlsidb.Record{}, fmt.Errorf("%w: stored value is not binary", mlsidb.ErrVersionMismatch)
+		return mlsidb.Record{}, detailf(mlsidb.ErrVersionMismatch, "stored value is not binary")
 	}
 	return mlsidb.Record{Key: k, Value: v}, nil
 }
@@ -287,7 +286,7 @@ func (op *readOp) results() ([]mlsidb.ReadResult, error) {
 			}
 			v, err := jsbridge.StoredBytes(res)
 			if err != nil {
-				return nil, op.b.fail("get from", r.Store, fmt.Errorf("%w: stored value is not binary", mlsidb.ErrVersionMismatch))
+				return nil, op.b.fail("get from", r.Store, detailf(mlsidb.ErrVersionMismatch, "stored value is not binary"))
 			}
 			out[i] = mlsidb.ReadResult{Found: true, Value: v}
 		case req.IsUndefined(): // empty range
@@ -326,11 +325,11 @@ func recordsOf(keys, vals js.Value) ([]mlsidb.Record, error) {
 	for i := range recs {
 		k, err := jsbridge.BytesFromJS(keys.Index(i))
 		if err != nil {
-			return nil, fmt.Errorf("%w: stored key is not binary", mlsidb.ErrVersionMismatch)
+			return nil, detailf(mlsidb.ErrVersionMismatch, "stored key is not binary")
 		}
 		v, err := jsbridge.StoredBytes(vals.Index(i))
 		if err != nil {
-			return nil, fmt.Errorf("%w: stored value is not binary", mlsidb.ErrVersionMismatch)
+			return nil, detailf(mlsidb.ErrVersionMismatch, "stored value is not binary")
 		}
 		recs[i] = mlsidb.Record{Key: k, Value: v}
 	}
@@ -381,7 +380,7 @@ func (b *Backend) planApply(ops []mlsidb.Op) (applyOp, error) {
 	a := applyOp{kinds: make([]jsbridge.RangeKind, len(ops))}
 	for i, op := range ops {
 		if _, err := b.storeValue(op.Store); err != nil {
-			return a, b.fail("apply", "", fmt.Errorf("op %d: %w", i, err))
+			return a, b.fail("apply", "", wrapf("op "+itoa(i), err))
 		}
 		switch op.Kind {
 		case mlsidb.OpPut, mlsidb.OpDelete:
@@ -391,7 +390,7 @@ func (b *Backend) planApply(ops []mlsidb.Op) (applyOp, error) {
 				continue // deletes nothing: no request, no store
 			}
 		default:
-			return a, b.fail("apply", "", fmt.Errorf("op %d: %w: unknown op kind %d", i, mlsidb.ErrInvalidArgument, op.Kind))
+			return a, b.fail("apply", "", wrapf("op "+itoa(i), detailf(mlsidb.ErrInvalidArgument, "unknown op kind "+itoa(int(op.Kind)))))
 		}
 		if !contains(a.stores, op.Store) {
 			a.stores = append(a.stores, op.Store)

@@ -5,7 +5,6 @@ package idbstore
 import (
 	"context"
 	"errors"
-	"fmt"
 	"syscall/js"
 
 	"github.com/mlsidb/mlsidb"
@@ -50,9 +49,9 @@ func (b *Backend) fail(op, store string, err error) error {
 		return err
 	}
 	if store == "" {
-		return fmt.Errorf("idbstore: %s: %w", op, err)
+		return wrapf("idbstore: "+op, err)
 	}
-	return fmt.Errorf("idbstore: %s %s: %w", op, truncate(store), err)
+	return wrapf("idbstore: "+op+" "+truncate(store), err)
 }
 
 // abort aborts tx, ignoring the error of a transaction that has finished.

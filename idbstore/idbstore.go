@@ -5,7 +5,7 @@ package idbstore
 import (
 	"context"
 	"errors"
-	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall/js"
@@ -138,16 +138,16 @@ const (
 // make databases of earlier versions).
 func openWith(ctx context.Context, name string, opts Options, steps []upgradeStep) (*Backend, error) {
 	fail := func(err error) (*Backend, error) {
-		return nil, fmt.Errorf("idbstore: open %q: %w", name, err)
+		return nil, wrapf("idbstore: open "+strconv.Quote(name), err)
 	}
 	if name == "" {
-		return fail(fmt.Errorf("%w: database name is empty", mlsidb.ErrInvalidArgument))
+		return fail(detailf(mlsidb.ErrInvalidArgument, "database name is empty"))
 	}
 	if opts.Durability > DurabilityBrowserDefault {
-		return fail(fmt.Errorf("%w: unknown durability %d", mlsidb.ErrInvalidArgument, opts.Durability))
+		return fail(detailf(mlsidb.ErrInvalidArgument, "unknown durability "+itoa(int(opts.Durability))))
 	}
 	if opts.BlockedTimeout < 0 {
-		return fail(fmt.Errorf("%w: negative blocked timeout", mlsidb.ErrInvalidArgument))
+		return fail(detailf(mlsidb.ErrInvalidArgument, "negative blocked timeout"))
 	}
 	timeout := opts.BlockedTimeout
 	if timeout == 0 {
@@ -269,7 +269,7 @@ func openWith(ctx context.Context, name string, opts Options, steps []upgradeSte
 					err = errors.New("the open request failed without an error")
 				}
 				if errors.Is(err, mlsidb.ErrVersionMismatch) {
-					err = fmt.Errorf("the database has a newer schema than this code knows (version %d): %w", len(steps), err)
+					err = wrapf("the database has a newer schema than this code knows (version "+itoa(len(steps))+")", err)
 				}
 				return fail(err)
 			case evSuccess:
@@ -282,7 +282,7 @@ func openWith(ctx context.Context, name string, opts Options, steps []upgradeSte
 			}
 		case <-blocked:
 			giveUp()
-			return fail(fmt.Errorf("%w: other connections to the database did not close within %v", mlsidb.ErrBlocked, timeout))
+			return fail(detailf(mlsidb.ErrBlocked, "other connections to the database did not close within "+timeout.String()))
 		case <-ctx.Done():
 			giveUp()
 			return fail(ctx.Err())
@@ -300,7 +300,7 @@ func factoryOf(opts Options) (js.Value, error) {
 		}
 	}
 	if f.Type() != js.TypeObject || f.Get("open").Type() != js.TypeFunction {
-		return js.Value{}, fmt.Errorf("%w: this host has no IndexedDB", mlsidb.ErrUnavailable)
+		return js.Value{}, detailf(mlsidb.ErrUnavailable, "this host has no IndexedDB")
 	}
 	return f, nil
 }
@@ -312,7 +312,7 @@ func unavailable(err error) error {
 	if errors.As(err, &je) {
 		return &jsbridge.Error{Name: je.Name, Message: je.Message, Err: mlsidb.ErrUnavailable}
 	}
-	return fmt.Errorf("%w: %v", mlsidb.ErrUnavailable, err)
+	return detailf(mlsidb.ErrUnavailable, err.Error())
 }
 
 // runSteps runs the upgrade steps from version old on. It never panics:
@@ -321,7 +321,7 @@ func runSteps(db, tx js.Value, steps []upgradeStep, old int) (err error) {
 	v := old
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("upgrade to schema version %d (%s): %w", v+1, steps[v].what, jsbridge.NewPanicError(r))
+			err = wrapf("upgrade to schema version "+itoa(v+1)+" ("+steps[v].what+")", jsbridge.NewPanicError(r))
 		}
 	}()
 	for ; v < len(steps); v++ {
@@ -330,7 +330,7 @@ func runSteps(db, tx js.Value, steps []upgradeStep, old int) (err error) {
 			stepErr = err
 		}
 		if stepErr != nil {
-			return fmt.Errorf("upgrade to schema version %d (%s): %w", v+1, steps[v].what, stepErr)
+			return wrapf("upgrade to schema version "+itoa(v+1)+" ("+steps[v].what+")", stepErr)
 		}
 	}
 	return nil
@@ -353,8 +353,8 @@ func newBackend(name string, db js.Value, opts Options) (*Backend, error) {
 	for _, s := range mlsidb.StoreNames() {
 		if !names.Call("contains", s).Bool() {
 			db.Call("close")
-			return nil, fmt.Errorf("%w: the database (version %d) has no object store %q",
-				mlsidb.ErrVersionMismatch, db.Get("version").Int(), s)
+			return nil, detailf(mlsidb.ErrVersionMismatch, "the database (version "+itoa(db.Get("version").Int())+
+				") has no object store "+strconv.Quote(s))
 		}
 		b.storeNames[s] = js.ValueOf(s)
 	}
@@ -420,7 +420,7 @@ func (b *Backend) Done() <-chan struct{} { return b.done }
 func (b *Backend) storeValue(store string) (js.Value, error) {
 	v, ok := b.storeNames[store]
 	if !ok {
-		return js.Value{}, fmt.Errorf("%w: no record store %q", mlsidb.ErrInvalidArgument, truncate(store))
+		return js.Value{}, detailf(mlsidb.ErrInvalidArgument, "no record store "+strconv.Quote(truncate(store)))
 	}
 	return v, nil
 }

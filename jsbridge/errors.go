@@ -2,7 +2,6 @@ package jsbridge
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/mlsidb/mlsidb"
 )
@@ -135,10 +134,41 @@ func Code(err error) string {
 func Guard(f func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("mlsidb: internal error: %w", NewPanicError(r))
+			err = &internalError{NewPanicError(r)}
 		}
 	}()
 	return f()
+}
+
+// internalError reads "mlsidb: internal error: <err>" and wraps err.
+type internalError struct{ err error }
+
+func (e *internalError) Error() string { return "mlsidb: internal error: " + e.err.Error() }
+func (e *internalError) Unwrap() error { return e.err }
+
+// typeName names the type of a panic value, for the few kinds a panic
+// carries (without fmt's %T, which needs reflection: fmt would be a tenth
+// of the wasm).
+func typeName(v any) string {
+	switch v.(type) {
+	case []byte:
+		return "[]uint8"
+	case int:
+		return "int"
+	case int64:
+		return "int64"
+	case uint32:
+		return "uint32"
+	case uint64:
+		return "uint64"
+	case float64:
+		return "float64"
+	case bool:
+		return "bool"
+	case nil:
+		return "nil"
+	}
+	return "other than error or string"
 }
 
 // PanicError is a recovered Go panic turned into an error (code
@@ -162,7 +192,7 @@ func NewPanicError(v any) *PanicError {
 	case string:
 		s = v
 	default:
-		s = fmt.Sprintf("value of type %T", v)
+		s = "value of type " + typeName(v) + " (not printed)"
 	}
 	if len(s) > maxMessageLen {
 		s = s[:maxMessageLen] + "..."

@@ -179,7 +179,7 @@ func TestGuard(t *testing.T) {
 			m["x"] = 1
 			return nil
 		}, "mlsidb: internal error: panic: assignment to entry in nil map"},
-		{"bytes are not printed", func() error { panic(secret) }, "mlsidb: internal error: panic: value of type []uint8"},
+		{"bytes are not printed", func() error { panic(secret) }, "mlsidb: internal error: panic: value of type []uint8 (not printed)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -207,8 +207,8 @@ func TestNewPanicError(t *testing.T) {
 	}{
 		{"string", "index out of range", "panic: index out of range"},
 		{"error", errors.New("boom"), "panic: boom"},
-		{"bytes are not printed", secret, "panic: value of type []uint8"},
-		{"struct is not printed", struct{ K []byte }{secret}, "panic: value of type struct { K []uint8 }"},
+		{"bytes are not printed", secret, "panic: value of type []uint8 (not printed)"},
+		{"struct is not printed", struct{ K []byte }{secret}, "panic: value of type other than error or string (not printed)"},
 		{"long string is cut", strings.Repeat("p", 2*maxMessageLen), "panic: " + strings.Repeat("p", maxMessageLen) + "..."},
 	}
 	for _, tt := range tests {

@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"encoding/binary"
-	"fmt"
+	"errors"
 	"strconv"
 	"strings"
 	"unicode"
@@ -186,11 +186,11 @@ func jsName(goName string) string {
 func specFor(goName, openmls, group string) (methodSpec, error) {
 	f, ok := methodFuncs[goName]
 	if !ok {
-		return methodSpec{}, fmt.Errorf("the dispatcher has no method %s", goName)
+		return methodSpec{}, errors.New("the dispatcher has no method " + goName)
 	}
 	args, result, call, ok := shapeOf(f)
 	if !ok {
-		return methodSpec{}, fmt.Errorf("%s: unsupported signature", goName)
+		return methodSpec{}, errors.New(goName + ": unsupported signature")
 	}
 	return methodSpec{JS: jsName(goName), Go: goName, OpenMLS: openmls, Group: group,
 		Args: args, Keys: keysOf(goName, args), Result: result, call: call}, nil
