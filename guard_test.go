@@ -62,3 +62,17 @@ func TestLayering(t *testing.T) {
 		})
 	}
 }
+
+// mlsidb.wasm stays small (make bench checks it against 1,000,000 bytes
+// gzip -9): fmt, with the reflection it makes the linker keep, would add
+// about 90 KB gzip to it. Nothing the wasm links may import fmt.
+func TestWasmLinksNoFmt(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Fatalf("the go command is needed for this test: %v", err)
+	}
+	for dep, imports := range goListDeps(t, "github.com/mlsidb/mlsidb/cmd/wasm") {
+		if slices.Contains(imports, "fmt") {
+			t.Errorf("%s imports fmt, which the wasm build links", dep)
+		}
+	}
+}
