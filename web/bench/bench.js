@@ -95,6 +95,8 @@ const MERGE_STORES = [
   'group_context', 'interim_transcript_hash', 'own_leaf_index', 'group_epoch_secrets', 'message_secrets',
   'encryption_key_pair', 'proposal_queue', 'resumption_psk_store', 'own_leaf_nodes',
 ];
+const LIST_STORES = ['own_leaf_nodes', 'proposal_queue', 'encryption_epoch_key_pairs'];
+const GROUP_STORES = STORES.slice(0, 14);
 const LOAD_STORES = [
   'tree', 'proposal_queue', 'group_context', 'interim_transcript_hash', 'confirmation_tag',
   'group_epoch_secrets', 'own_leaf_index', 'message_secrets', 'resumption_psk_store',
@@ -256,10 +258,30 @@ class Raw {
     });
   }
 
+  /** DeleteGroup: every group-scoped record of the group, one transaction. */
+  deleteGroup(id) {
+    const gk = groupPrefix(id);
+    const range = prefixRange(gk);
+    const tx = this.db.transaction(GROUP_STORES, 'readwrite', this.opts);
+    for (const s of GROUP_STORES) {
+      tx.objectStore(s).delete(LIST_STORES.includes(s) ? range : gk);
+    }
+    tx.commit();
+    return txDone(tx);
+  }
+
   /** What CreateGroup writes, plus an own leaf node and two proposals. */
-  async create(g) {
+  async create(g, kp) {
     const gk = groupPrefix(g.id);
     const tx = this.db.transaction(STORES, 'readwrite', this.opts);
+    this.createIn(tx, g, kp);
+    tx.commit();
+    await txDone(tx);
+  }
+
+  /** Issues create's requests in tx. */
+  createIn(tx, g, kp) {
+    const gk = groupPrefix(g.id);
     const os = (s) => tx.objectStore(s);
     os('tree').put(g.tree, gk);
     os('confirmation_tag').put(g.confTag, gk);
@@ -280,8 +302,7 @@ class Raw {
       k.set(ref, gk.length);
       os('proposal_queue').put({ seq: BigInt(i), proposal: p }, k);
     }
-    tx.commit();
-    await txDone(tx);
+    if (kp) os('key_package').put(kp.value, globalKey(kp.ref));
   }
 }
 
@@ -526,14 +547,14 @@ export async function round(caseName, variant, iters) {
 // ---------------------------------------------------------------------------
 // Scale: a store filled with n groups (and n key packages of 1 KiB).
 
-let scale = null;
+const scales = new Map();
 
 /**
  * Fills the store called name with groups [0, n) and n key packages, in
  * transactions of batch groups each; returns the fill time and the wasm
  * memory afterwards.
  */
-export async function scaleFill(name, n, batch = 100) {
+export async function scaleFill(name, n, batch = 20) {
   const store = await mlsidb.openStore({ name });
   const t0 = performance.now();
   for (let first = 0; first < n; first += batch) {
@@ -550,6 +571,74 @@ export async function scaleFill(name, n, batch = 100) {
   return { fillMs, wasmMemoryBytes: wasmMemoryBytes() };
 }
 
+/** scaleFill for raw IndexedDB: the same records, as Raw stores them. */
+export async function rawScaleFill(name, n, batch = 20) {
+  const raw = new Raw(await openRaw(name), 'strict');
+  const t0 = performance.now();
+  for (let first = 0; first < n; first += batch) {
+    const tx = raw.db.transaction(STORES, 'readwrite', raw.opts);
+    for (let i = first; i < Math.min(n, first + batch); i++) {
+      raw.createIn(tx, makeGroup(i), { ref: enc(`key-package-${i}`), value: rand(1024) });
+    }
+    tx.commit();
+    await txDone(tx);
+  }
+  const fillMs = performance.now() - t0;
+  raw.db.close();
+  return { fillMs };
+}
+
+const rawScales = new Map();
+
+/** Opens the raw database of a scale store (untimed) for rawScaleRound. */
+export async function rawScaleOpen(name, n) {
+  rawScales.set(name, { raw: new Raw(await openRaw(name), 'strict'), n, epochs: new Map(), deleted: new Set() });
+}
+
+/** scaleRound on raw IndexedDB: the same operations on random groups. */
+export async function rawScaleRound(name, op, iters) {
+  const rawScale = rawScales.get(name);
+  const { raw } = rawScale;
+  let total = 0;
+  for (let k = 0; k < iters; k++) {
+    const i = randomGroup(rawScale);
+    let t0;
+    switch (op) {
+      case 'load': {
+        t0 = performance.now();
+        const g = await raw.load(makeGroupId(i));
+        total += performance.now() - t0;
+        if (!g.tree) throw new Error(`raw scale load: group ${i} has no tree`);
+        break;
+      }
+      case 'merge': {
+        const epoch = rawScale.epochs.get(i) ?? 0;
+        const old = { ...makeGroupShape(i), epoch, ...RING[epoch % RING.length] };
+        const next = nextOf(old);
+        t0 = performance.now();
+        await raw.merge(old, next);
+        total += performance.now() - t0;
+        rawScale.epochs.set(i, next.epoch);
+        break;
+      }
+      case 'deleteGroup':
+        t0 = performance.now();
+        await raw.deleteGroup(makeGroupId(i));
+        total += performance.now() - t0;
+        rawScale.deleted.add(i);
+        break;
+      default:
+        throw new Error(`no such scale op ${op}`);
+    }
+  }
+  return total / iters;
+}
+
+export function rawScaleClose(name) {
+  rawScales.get(name)?.raw.db.close();
+  rawScales.delete(name);
+}
+
 /** Times openStore until ready (in a fresh page: fetch, compile and start
  * the wasm, open IndexedDB) and keeps the store for scaleRound. */
 export async function scaleOpen(name, n) {
@@ -559,24 +648,27 @@ export async function scaleOpen(name, n) {
   const t1 = performance.now();
   const first = await store.tree(makeGroup(0).id);
   const firstReadMs = performance.now() - t1;
-  if (!first) throw new Error('scale: group 0 is missing');
-  scale = { store, n, epochs: new Map(), deleted: new Set() };
+  if (!first && !scales.get(name)?.deleted.has(0)) throw new Error('scale: group 0 is missing');
+  const old = scales.get(name);
+  if (old) await old.store.close();
+  scales.set(name, { store, n, epochs: old?.epochs ?? new Map(), deleted: old?.deleted ?? new Set() });
   return { openMs, firstReadMs };
 }
 
-function randomGroup() {
+function randomGroup(st) {
   for (;;) {
-    const i = Math.floor(Math.random() * scale.n);
-    if (!scale.deleted.has(i)) return i;
+    const i = Math.floor(Math.random() * st.n);
+    if (!st.deleted.has(i)) return i;
   }
 }
 
 /** One round of a per-group operation on random groups of the scale store. */
-export async function scaleRound(op, iters) {
+export async function scaleRound(name, op, iters) {
+  const scale = scales.get(name);
   const { store } = scale;
   let total = 0;
   for (let k = 0; k < iters; k++) {
-    const i = randomGroup();
+    const i = randomGroup(scale);
     let t0;
     switch (op) {
       case 'load': {
@@ -615,8 +707,8 @@ export async function scaleRound(op, iters) {
 const makeGroupId = (n) => enc(`{"value":{"vec":[${n},7,7]}}`);
 const makeGroupShape = (n) => ({ n, id: makeGroupId(n), leafIndex: n % 7, ownLeafIndex: enc(String(n % 7)) });
 
-export async function scaleClose() {
-  if (scale) await scale.store.close();
-  scale = null;
+export async function scaleClose(name) {
+  await scales.get(name)?.store.close();
+  scales.delete(name);
   return { wasmMemoryBytes: wasmMemoryBytes() };
 }

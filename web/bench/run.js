@@ -25,6 +25,7 @@ function parseArgs(argv) {
     else if (a === '--out') o.out = resolve(argv[++i]);
     else if (a === '--rounds') o.rounds = Number(argv[++i]);
     else if (a === '--scale') o.scale = argv[++i].split(',').map(Number);
+    else if (a === '--scale-only') o.scaleOnly = true;
     else throw new Error(`unknown argument ${a}`);
   }
   return o;
@@ -34,12 +35,11 @@ const opts = parseArgs(process.argv.slice(2));
 const ROUNDS = opts.rounds || (opts.quick ? 2 : 15);
 const WARMUP = opts.quick ? 0 : 2;
 const SCALE = opts.scale ?? (opts.quick ? [10, 20] : [100, 1000, 10000]);
-const SCALE_ROUNDS = opts.quick ? 1 : 9;
-const OPEN_PAGES = opts.quick ? 1 : 5;
+const SCALE_ROUNDS = opts.quick ? 1 : 7;
 // Operations per round, per case.
 const ITERS = opts.quick
   ? { single: 2, merge: 1, load: 2, lock: 5, scaleLoad: 2, scaleMerge: 1, scaleDelete: 1 }
-  : { single: 30, merge: 6, load: 30, lock: 200, scaleLoad: 10, scaleMerge: 4, scaleDelete: 2 };
+  : { single: 30, merge: 6, load: 30, lock: 200, scaleLoad: 20, scaleMerge: 6, scaleDelete: 4 };
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -99,51 +99,95 @@ async function smallCases(page, durability) {
 async function scaleCase(context, url) {
   const out = {
     groups: SCALE, open_ms: [], load_ms: [], merge_ms: [], delete_group_ms: [], wasm_memory_bytes: [],
-    fill_ms: [], first_read_ms: [], wasm_memory_after_ops_bytes: [],
+    fill_ms: [], wasm_memory_after_ops_bytes: 0,
+    raw: { load_ms: [], merge_ms: [], delete_group_ms: [], fill_ms: [] },
   };
-  for (const n of SCALE) {
-    const name = `scale-${n}-${Date.now()}`;
-    // Fill in a page of its own; its wasm memory afterwards is the figure.
-    let page = await benchPage(context, url);
+  // Fill each store in a page of its own; its wasm memory afterwards is
+  // the figure.
+  // Largest first, and a pause after the fills: IndexedDB (LevelDB)
+  // compacts after a bulk load, which slows writes for a while; the stores
+  // are measured at rest.
+  const names = SCALE.map((n) => `scale-${n}-${Date.now()}`);
+  const fills = new Map();
+  for (const i of [...SCALE.keys()].sort((a, b) => SCALE[b] - SCALE[a])) {
+    const n = SCALE[i];
+    const name = names[i];
+    const page = await benchPage(context, url);
     const fill = await page.evaluate(([name, n]) => globalThis.bench.scaleFill(name, n), [name, n]);
     await page.close();
     log(`  scale ${n}: filled in ${(fill.fillMs / 1000).toFixed(1)} s, wasm memory ${(fill.wasmMemoryBytes / 2 ** 20).toFixed(1)} MiB`);
-    // openStore until ready, each time in a fresh page (fetch, compile and
-    // start the wasm, open the database); the last page runs the operations.
-    const opens = [];
-    const firstReads = [];
-    for (let k = 0; k < OPEN_PAGES; k++) {
-      if (k > 0) await page.close();
-      page = await benchPage(context, url);
-      const o = await page.evaluate(([name, n]) => globalThis.bench.scaleOpen(name, n), [name, n]);
-      opens.push(o.openMs);
-      firstReads.push(o.firstReadMs);
+    const rawPage = await benchPage(context, url);
+    const rawFill = await rawPage.evaluate(([name, n]) => globalThis.bench.rawScaleFill(name, n), ['raw-' + name, n]);
+    await rawPage.close();
+    fills.set(i, { fill, rawFill });
+  }
+  for (const i of SCALE.keys()) {
+    const { fill, rawFill } = fills.get(i);
+    out.fill_ms.push(Math.round(fill.fillMs));
+    out.wasm_memory_bytes.push(fill.wasmMemoryBytes);
+    out.raw.fill_ms.push(Math.round(rawFill.fillMs));
+  }
+  await new Promise((r) => setTimeout(r, opts.quick ? 0 : 5000));
+  // openStore until ready, in a fresh page each time (fetch, compile and
+  // start the wasm, open the database); the sizes take turns.
+  const samples = SCALE.map(() => ({
+    open: [], load: [], merge: [], deleteGroup: [], 'raw-load': [], 'raw-merge': [], 'raw-deleteGroup': [],
+  }));
+  for (let r = 0; r < SCALE_ROUNDS; r++) {
+    for (let k = 0; k < SCALE.length; k++) {
+      const i = (k + r) % SCALE.length;
+      const page = await benchPage(context, url);
+      const o = await page.evaluate(([name, n]) => globalThis.bench.scaleOpen(name, n), [names[i], SCALE[i]]);
+      samples[i].open.push(o.openMs);
+      await page.evaluate((name) => globalThis.bench.scaleClose(name), names[i]);
+      await page.close();
     }
-    const ops = { load: [], merge: [], deleteGroup: [] };
-    const iters = { load: ITERS.scaleLoad, merge: ITERS.scaleMerge, deleteGroup: ITERS.scaleDelete };
-    for (let r = 0; r < SCALE_ROUNDS + (opts.quick ? 0 : 1); r++) {
-      for (const op of Object.keys(ops)) {
-        const ms = await page.evaluate(([op, k]) => globalThis.bench.scaleRound(op, k), [op, iters[op]]);
-        if (opts.quick || r > 0) ops[op].push(ms);
+  }
+  // The per-group operations on random groups, in one page that has every
+  // store open (mlsidb and raw), the sizes taking turns, after a round to
+  // warm up.
+  const page = await benchPage(context, url);
+  for (const [i, name] of names.entries()) {
+    await page.evaluate(([name, n]) => globalThis.bench.scaleOpen(name, n), [name, SCALE[i]]);
+    await page.evaluate(([name, n]) => globalThis.bench.rawScaleOpen(name, n), ['raw-' + name, SCALE[i]]);
+  }
+  const iters = { load: ITERS.scaleLoad, merge: ITERS.scaleMerge, deleteGroup: ITERS.scaleDelete };
+  for (let r = 0; r < SCALE_ROUNDS + 1; r++) {
+    for (let k = 0; k < SCALE.length; k++) {
+      const i = (k + r) % SCALE.length;
+      for (const op of Object.keys(iters)) {
+        const order = (r + k) % 2 ? ['raw', 'mlsidb'] : ['mlsidb', 'raw'];
+        for (const who of order) {
+          const ms = who === 'raw'
+            ? await page.evaluate(([n, op, k]) => globalThis.bench.rawScaleRound(n, op, k), ['raw-' + names[i], op, iters[op]])
+            : await page.evaluate(([n, op, k]) => globalThis.bench.scaleRound(n, op, k), [names[i], op, iters[op]]);
+          if (r > 0 || opts.quick) samples[i][who === 'raw' ? 'raw-' + op : op].push(ms);
+        }
       }
     }
-    const after = await page.evaluate(() => globalThis.bench.scaleClose());
-    await page.close();
-    out.fill_ms.push(Math.round(fill.fillMs));
-    out.open_ms.push(r3(median(opens)));
-    out.first_read_ms.push(r3(median(firstReads)));
-    out.load_ms.push(r3(median(ops.load)));
-    out.merge_ms.push(r3(median(ops.merge)));
-    out.delete_group_ms.push(r3(median(ops.deleteGroup)));
-    out.wasm_memory_bytes.push(fill.wasmMemoryBytes);
-    out.wasm_memory_after_ops_bytes.push(after.wasmMemoryBytes);
   }
+  for (const name of names) {
+    await page.evaluate((name) => globalThis.bench.rawScaleClose(name), 'raw-' + name);
+    out.wasm_memory_after_ops_bytes = (await page.evaluate((name) => globalThis.bench.scaleClose(name), name)).wasmMemoryBytes;
+  }
+  await page.close();
+  samples.forEach((s) => {
+    out.open_ms.push(r3(median(s.open)));
+    out.load_ms.push(r3(median(s.load)));
+    out.merge_ms.push(r3(median(s.merge)));
+    out.delete_group_ms.push(r3(median(s.deleteGroup)));
+    out.raw.load_ms.push(r3(median(s['raw-load'])));
+    out.raw.merge_ms.push(r3(median(s['raw-merge'])));
+    out.raw.delete_group_ms.push(r3(median(s['raw-deleteGroup'])));
+  });
   const last = SCALE.length - 1;
   const g = (k) => r2(out[k][last] / out[k][0]);
   out.growth = {
     open: g('open_ms'), load: g('load_ms'), merge: g('merge_ms'), delete_group: g('delete_group_ms'),
     wasm_memory: g('wasm_memory_bytes'),
   };
+  const rg = (k) => r2(out.raw[k][last] / out.raw[k][0]);
+  out.raw.growth = { load: rg('load_ms'), merge: rg('merge_ms'), delete_group: rg('delete_group_ms') };
   return out;
 }
 
@@ -167,10 +211,12 @@ function targets(res) {
   const add = (name, value, limit, cmp = '<=') => t.push({
     name, value, limit, met: cmp === '<=' ? value <= limit : value >= limit,
   });
-  add('single: mlsidb / raw', res.single.ratio, 1.5);
-  add('merge: tx / raw', res.merge.ratio, 1.25);
-  add('merge: calls / tx (speed-up)', res.merge.speedup_vs_calls, 4, '>=');
-  add('load: mlsidb / raw', res.load.ratio, 1.5);
+  if (res.single) {
+    add('single: mlsidb / raw', res.single.ratio, 1.5);
+    add('merge: tx / raw', res.merge.ratio, 1.25);
+    add('merge: calls / tx (speed-up)', res.merge.speedup_vs_calls, 4, '>=');
+    add('load: mlsidb / raw', res.load.ratio, 1.5);
+  }
   if (res.scale.growth) {
     const gr = res.scale.growth;
     const span = `${res.scale.groups[0]}->${res.scale.groups.at(-1)} groups`;
@@ -189,7 +235,7 @@ function table(res) {
   const row = (...c) => rows.push(c.map(String));
   const ms = (x) => x.toFixed(3);
   row('case', 'raw IndexedDB', 'mlsidb', 'ratio', 'target');
-  for (const d of [res, res.relaxed].filter(Boolean)) {
+  for (const d of [res, res.relaxed].filter((d) => d?.single)) {
     const tag = d === res ? res.durability : 'relaxed';
     row(`single (${tag})`, ms(d.single.raw_ms), ms(d.single.mlsidb_ms), d.single.ratio.toFixed(2), d === res ? '<= 1.5' : '');
     row(`single, no cross-tab lock (${tag})`, '', ms(d.single.no_web_lock_ms), d.single.no_web_lock_ratio.toFixed(2), '');
@@ -199,7 +245,7 @@ function table(res) {
     row(`load, batched (${tag})`, ms(d.load.raw_ms), ms(d.load.mlsidb_ms), d.load.ratio.toFixed(2), d === res ? '<= 1.5' : '');
     row(`load, 13 single calls (${tag})`, '', ms(d.load.calls_ms), (d.load.calls_ms / d.load.raw_ms).toFixed(2), '');
   }
-  if (res.web_lock_ms !== undefined) row('navigator.locks acquire+release', '', ms(res.web_lock_ms), '', '');
+  if (res.web_lock_ms != null) row('navigator.locks acquire+release', '', ms(res.web_lock_ms), '', '');
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   const fmt = (r) => '| ' + r.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
   const lines = [fmt(rows[0]), '| ' + widths.map((w) => '-'.repeat(w)).join(' | ') + ' |', ...rows.slice(1).map(fmt)];
@@ -212,6 +258,9 @@ function table(res) {
     srows.push(['growth', `${s.growth.open}x`, `${s.growth.load}x`, `${s.growth.merge}x`, `${s.growth.delete_group}x`,
       `${s.growth.wasm_memory}x`, '']);
   }
+  s.groups.forEach((n, i) => srows.push([`raw ${n}`, '', ms(s.raw.load_ms[i]), ms(s.raw.merge_ms[i]),
+    ms(s.raw.delete_group_ms[i]), '', (s.raw.fill_ms[i] / 1000).toFixed(1)]));
+  srows.push(['raw growth', '', `${s.raw.growth.load}x`, `${s.raw.growth.merge}x`, `${s.raw.growth.delete_group}x`, '', '']);
   const sw = srows[0].map((_, i) => Math.max(...srows.map((r) => r[i].length)));
   const sfmt = (r) => '| ' + r.map((c, i) => c.padEnd(sw[i])).join(' | ') + ' |';
   lines.push(sfmt(srows[0]), '| ' + sw.map((w) => '-'.repeat(w)).join(' | ') + ' |', ...srows.slice(1).map(sfmt));
@@ -234,22 +283,27 @@ async function main() {
     const ua = await page.evaluate(() => navigator.userAgent);
     const browser = (ua.match(/(HeadlessChrome|Chrome|Chromium)\/[\d.]+/) ?? [ua])[0];
     log(`mlsidb bench: ${browser}, ${cpus().length} cores, ${ROUNDS} rounds${opts.quick ? ' (quick)' : ''}`);
-    log('strict durability...');
-    const strict = await smallCases(page, 'strict');
-    log('relaxed durability...');
-    const relaxed = await smallCases(page, 'relaxed');
-    await page.evaluate(() => globalThis.bench.setup({ durability: 'strict', tag: 'lock' }));
-    const lock = await runCase(page, 'lock', ['webLock'], ITERS.lock);
-    await page.evaluate(() => globalThis.bench.teardown());
+    let strict = null;
+    let relaxed = null;
+    let lock = null;
+    if (!opts.scaleOnly) {
+      log('strict durability...');
+      strict = await smallCases(page, 'strict');
+      log('relaxed durability...');
+      relaxed = await smallCases(page, 'relaxed');
+      await page.evaluate(() => globalThis.bench.setup({ durability: 'strict', tag: 'lock' }));
+      lock = await runCase(page, 'lock', ['webLock'], ITERS.lock);
+      await page.evaluate(() => globalThis.bench.teardown());
+    }
     await page.close();
     log('scale...');
     const scale = await scaleCase(context, server.url);
     res = {
       browser, date: new Date().toISOString(),
-      single: strict.single, merge: strict.merge, load: strict.load, scale, size: sizes(),
+      single: strict?.single, merge: strict?.merge, load: strict?.load, scale, size: sizes(),
       durability: 'strict',
-      relaxed: { single: relaxed.single, merge: relaxed.merge, load: relaxed.load },
-      web_lock_ms: r3(lock.med.webLock),
+      relaxed: relaxed && { single: relaxed.single, merge: relaxed.merge, load: relaxed.load },
+      web_lock_ms: lock && r3(lock.med.webLock),
       machine: { cpus: cpus().length, headless: true },
       rounds: ROUNDS, quick: opts.quick,
       notes: 'Medians of rounds alternating raw IndexedDB and mlsidb in one page; ms per operation. single: ' +
