@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO ?= go
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: test test-native test-wasm vet vet-native vet-wasm bench-mem bench-go fuzz-short
+.PHONY: test test-native test-wasm vet vet-native vet-wasm bench-mem bench-go bench fuzz-short
 
 test: vet test-native fuzz-short test-wasm test-e2e
 
@@ -35,8 +35,14 @@ bench-mem:
 	$(GO) test -run '^$$' -bench . -benchmem ./memstore/
 
 # Benchmarks of the IndexedDB backend in headless Chromium.
+BENCHTIME ?= 1s
 bench-go:
-	./scripts/test-wasm.sh -run '^$$' -bench . -benchmem
+	./scripts/test-wasm.sh -run '^$$' -bench . -benchmem -benchtime=$(BENCHTIME)
+
+# mlsidb against hand-written IndexedDB code in headless Chromium: prints a
+# table, writes bench/results.json, then runs bench-go (README, Performance).
+bench:
+	GO=$(GO) BENCHTIME=$(BENCHTIME) ./scripts/bench.sh
 
 .PHONY: wasm demo test-e2e
 

@@ -10,7 +10,8 @@ import (
 
 // Benchmark measures a provider over the backend under test: a write and a
 // read of every method group (one call each), the merge-commit sequence as
-// single calls and as one Update, and the load sequence. Values are sized
+// single calls and as one Update, and the load sequence as 13 calls and as
+// one LoadGroup. Values are sized
 // like real MLS state (see Group). newProvider returns a provider over a
 // fresh, empty backend; the benchmark closes it.
 //
@@ -194,7 +195,8 @@ func benchMerge(b *testing.B, open func(*testing.B) *mlsidb.Provider) {
 	}
 }
 
-// benchLoad replays the 13 reads of LoadGroup.
+// benchLoad replays the 13 reads of LoadGroup as single calls, and reads
+// the same with one Store.LoadGroup (one batch).
 func benchLoad(b *testing.B, open func(*testing.B) *mlsidb.Provider) {
 	ctx := context.Background()
 	p := open(b)
@@ -202,15 +204,28 @@ func benchLoad(b *testing.B, open func(*testing.B) *mlsidb.Provider) {
 	if err := CreateGroup(ctx, p, g); err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		got, err := LoadGroup(ctx, p, g.ID)
-		if err != nil {
-			b.Fatal(err)
+	b.Run("calls", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			got, err := LoadGroup(ctx, p, g.ID)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if got.Tree == nil {
+				b.Fatal("the tree is missing")
+			}
 		}
-		if got.Tree == nil {
-			b.Fatal("the tree is missing")
+	})
+	b.Run("batched", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			got, err := p.LoadGroup(ctx, g.ID)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if got.Tree == nil {
+				b.Fatal("the tree is missing")
+			}
 		}
-	}
+	})
 }
