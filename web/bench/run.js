@@ -36,6 +36,7 @@ const ROUNDS = opts.rounds || (opts.quick ? 2 : 15);
 const WARMUP = opts.quick ? 0 : 2;
 const SCALE = opts.scale ?? (opts.quick ? [10, 20] : [100, 1000, 10000]);
 const SCALE_ROUNDS = opts.quick ? 1 : 7;
+const SETTLE_MS = Number(process.env.MLSIDB_BENCH_SETTLE_MS ?? 5000);
 // Operations per round, per case.
 const ITERS = opts.quick
   ? { single: 2, merge: 1, load: 2, lock: 5, scaleLoad: 2, scaleMerge: 1, scaleDelete: 1 }
@@ -96,10 +97,25 @@ async function smallCases(page, durability) {
   };
 }
 
-async function scaleCase(context, url) {
+async function scaleCase(context) {
+  // Each size in an origin of its own (a server on a port of its own): the
+  // IndexedDB databases of an origin share one backing store, which would
+  // make every store as large as the largest.
+  // The raw databases get origins of their own too.
+  const servers = [];
+  for (let i = 0; i < 2 * SCALE.length; i++) servers.push(await startServer());
+  try {
+    const urls = servers.map((s) => s.url);
+    return await scaleRun(context, urls.slice(0, SCALE.length), urls.slice(SCALE.length));
+  } finally {
+    for (const s of servers) await s.close();
+  }
+}
+
+async function scaleRun(context, urls, rawUrls) {
   const out = {
     groups: SCALE, open_ms: [], load_ms: [], merge_ms: [], delete_group_ms: [], wasm_memory_bytes: [],
-    fill_ms: [], wasm_memory_after_ops_bytes: 0,
+    fill_ms: [], wasm_memory_after_ops_bytes: [],
     raw: { load_ms: [], merge_ms: [], delete_group_ms: [], fill_ms: [] },
   };
   // Fill each store in a page of its own; its wasm memory afterwards is
@@ -112,11 +128,11 @@ async function scaleCase(context, url) {
   for (const i of [...SCALE.keys()].sort((a, b) => SCALE[b] - SCALE[a])) {
     const n = SCALE[i];
     const name = names[i];
-    const page = await benchPage(context, url);
+    const page = await benchPage(context, urls[i]);
     const fill = await page.evaluate(([name, n]) => globalThis.bench.scaleFill(name, n), [name, n]);
     await page.close();
     log(`  scale ${n}: filled in ${(fill.fillMs / 1000).toFixed(1)} s, wasm memory ${(fill.wasmMemoryBytes / 2 ** 20).toFixed(1)} MiB`);
-    const rawPage = await benchPage(context, url);
+    const rawPage = await benchPage(context, rawUrls[i]);
     const rawFill = await rawPage.evaluate(([name, n]) => globalThis.bench.rawScaleFill(name, n), ['raw-' + name, n]);
     await rawPage.close();
     fills.set(i, { fill, rawFill });
@@ -127,7 +143,7 @@ async function scaleCase(context, url) {
     out.wasm_memory_bytes.push(fill.wasmMemoryBytes);
     out.raw.fill_ms.push(Math.round(rawFill.fillMs));
   }
-  await new Promise((r) => setTimeout(r, opts.quick ? 0 : 5000));
+  await new Promise((r) => setTimeout(r, opts.quick ? 0 : SETTLE_MS));
   // openStore until ready, in a fresh page each time (fetch, compile and
   // start the wasm, open the database); the sizes take turns.
   const samples = SCALE.map(() => ({
@@ -136,20 +152,25 @@ async function scaleCase(context, url) {
   for (let r = 0; r < SCALE_ROUNDS; r++) {
     for (let k = 0; k < SCALE.length; k++) {
       const i = (k + r) % SCALE.length;
-      const page = await benchPage(context, url);
+      const page = await benchPage(context, urls[i]);
       const o = await page.evaluate(([name, n]) => globalThis.bench.scaleOpen(name, n), [names[i], SCALE[i]]);
       samples[i].open.push(o.openMs);
       await page.evaluate((name) => globalThis.bench.scaleClose(name), names[i]);
       await page.close();
     }
   }
-  // The per-group operations on random groups, in one page that has every
-  // store open (mlsidb and raw), the sizes taking turns, after a round to
-  // warm up.
-  const page = await benchPage(context, url);
+  // The per-group operations on random groups: one page per size (its
+  // origin), with its mlsidb store and raw database open; the sizes take
+  // turns, after a round to warm up.
+  const pages = [];
+  const rawPages = [];
   for (const [i, name] of names.entries()) {
+    const page = await benchPage(context, urls[i]);
     await page.evaluate(([name, n]) => globalThis.bench.scaleOpen(name, n), [name, SCALE[i]]);
-    await page.evaluate(([name, n]) => globalThis.bench.rawScaleOpen(name, n), ['raw-' + name, SCALE[i]]);
+    pages.push(page);
+    const rawPage = await benchPage(context, rawUrls[i]);
+    await rawPage.evaluate(([name, n]) => globalThis.bench.rawScaleOpen(name, n), ['raw-' + name, SCALE[i]]);
+    rawPages.push(rawPage);
   }
   const iters = { load: ITERS.scaleLoad, merge: ITERS.scaleMerge, deleteGroup: ITERS.scaleDelete };
   for (let r = 0; r < SCALE_ROUNDS + 1; r++) {
@@ -158,6 +179,7 @@ async function scaleCase(context, url) {
       for (const op of Object.keys(iters)) {
         const order = (r + k) % 2 ? ['raw', 'mlsidb'] : ['mlsidb', 'raw'];
         for (const who of order) {
+          const page = who === 'raw' ? rawPages[i] : pages[i];
           const ms = who === 'raw'
             ? await page.evaluate(([n, op, k]) => globalThis.bench.rawScaleRound(n, op, k), ['raw-' + names[i], op, iters[op]])
             : await page.evaluate(([n, op, k]) => globalThis.bench.scaleRound(n, op, k), [names[i], op, iters[op]]);
@@ -166,11 +188,13 @@ async function scaleCase(context, url) {
       }
     }
   }
-  for (const name of names) {
-    await page.evaluate((name) => globalThis.bench.rawScaleClose(name), 'raw-' + name);
-    out.wasm_memory_after_ops_bytes = (await page.evaluate((name) => globalThis.bench.scaleClose(name), name)).wasmMemoryBytes;
+  out.wasm_memory_after_ops_bytes = [];
+  for (const [i, name] of names.entries()) {
+    await rawPages[i].evaluate((name) => globalThis.bench.rawScaleClose(name), 'raw-' + name);
+    await rawPages[i].close();
+    out.wasm_memory_after_ops_bytes.push((await pages[i].evaluate((name) => globalThis.bench.scaleClose(name), name)).wasmMemoryBytes);
+    await pages[i].close();
   }
-  await page.close();
   samples.forEach((s) => {
     out.open_ms.push(r3(median(s.open)));
     out.load_ms.push(r3(median(s.load)));
@@ -297,7 +321,7 @@ async function main() {
     }
     await page.close();
     log('scale...');
-    const scale = await scaleCase(context, server.url);
+    const scale = await scaleCase(context);
     res = {
       browser, date: new Date().toISOString(),
       single: strict?.single, merge: strict?.merge, load: strict?.load, scale, size: sizes(),
