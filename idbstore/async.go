@@ -37,7 +37,9 @@ type readOp struct {
 	reqs    []js.Value
 	keyReqs []js.Value
 	walks   map[int][]mlsidb.Record // reverse Scans walked with continue()
-	pending int                     // cursor walks and the last request, not yet finished
+	keys    map[string]js.Value     // keys and ranges made for the batch
+	ranges  map[string]js.Value
+	pending int // cursor walks and the last request, not yet finished
 	done    func([]mlsidb.ReadResult, error)
 	over    bool
 }
@@ -126,14 +128,14 @@ func containsValue(list []any, v js.Value) bool {
 // routes it itself (a cursor walk) or the read needs none: then undefined.
 func (op *readOp) issue(os js.Value, i int, r mlsidb.Read) js.Value {
 	if !r.Scan {
-		op.reqs[i] = os.Call("get", jsbridge.BytesToJS(r.Key))
+		op.reqs[i] = os.Call("get", op.key(r.Key))
 		return op.reqs[i]
 	}
 	kind := jsbridge.PlanRange(r.Range)
 	if kind == jsbridge.RangeEmpty {
 		return js.Undefined()
 	}
-	q := keyRange(kind, r.Range)
+	q := op.keyRange(kind, r.Range)
 	switch {
 	case !r.Reverse:
 		count := js.Undefined()
@@ -164,6 +166,37 @@ func (op *readOp) issue(os js.Value, i int, r mlsidb.Read) js.Value {
 		return js.Undefined()
 	}
 	return op.reqs[i]
+}
+
+// key returns key as a Uint8Array, the same one for every read of the
+// batch that reads that key (a group's records share theirs): IndexedDB
+// copies keys, and each JS value Go makes costs a crossing and a
+// finalizer.
+func (op *readOp) key(key []byte) js.Value {
+	if v, ok := op.keys[string(key)]; ok {
+		return v
+	}
+	v := jsbridge.BytesToJS(key)
+	if op.keys == nil {
+		op.keys = map[string]js.Value{}
+	}
+	op.keys[string(key)] = v
+	return v
+}
+
+// keyRange is keyRange, the same IDBKeyRange for the reads of the batch
+// over the same range.
+func (op *readOp) keyRange(kind jsbridge.RangeKind, r mlsidb.KeyRange) js.Value {
+	id := itoa(int(kind)) + "/" + itoa(len(r.Start)) + ":" + string(r.Start) + string(r.End)
+	if v, ok := op.ranges[id]; ok {
+		return v
+	}
+	v := keyRange(kind, r)
+	if op.ranges == nil {
+		op.ranges = map[string]js.Value{}
+	}
+	op.ranges[id] = v
+	return v
 }
 
 // walk handles an event of a reverse cursor walk: it takes the record and
@@ -402,30 +435,52 @@ func (b *Backend) planApply(ops []mlsidb.Op) (applyOp, error) {
 // issueOps issues the requests of ops on the transaction's object stores.
 // The keys and values cross into JavaScript together: one copy into one
 // Uint8Array, then a slice of it (a fresh array of its own, as IndexedDB
-// must get) for each, instead of a new array and a copy each.
+// must get) for each, instead of a new array and a copy each. A key many
+// ops share (a group's records do) crosses once: IndexedDB copies keys,
+// and each JS value Go makes costs a crossing and a finalizer. Values are
+// never shared.
 func issueOps(os func(string) js.Value, ops []mlsidb.Op, kinds []jsbridge.RangeKind) {
-	var parts [][]byte
+	var (
+		parts [][]byte
+		keyAt = map[string]int{}
+		index = make([]int, 0, 2*len(ops)) // per op: where its arrays are in parts
+	)
+	value := func(b []byte) {
+		index = append(index, len(parts))
+		parts = append(parts, b)
+	}
+	key := func(b []byte) {
+		i, ok := keyAt[string(b)]
+		if !ok {
+			i = len(parts)
+			keyAt[string(b)] = i
+			parts = append(parts, b)
+		}
+		index = append(index, i)
+	}
 	for i, op := range ops {
-		switch {
-		case op.Kind == mlsidb.OpPut:
-			parts = append(parts, op.Value, op.Key)
-		case op.Kind == mlsidb.OpDelete:
-			parts = append(parts, op.Key)
-		case op.Kind == mlsidb.OpDeleteRange:
+		switch op.Kind {
+		case mlsidb.OpPut:
+			value(op.Value)
+			key(op.Key)
+		case mlsidb.OpDelete:
+			key(op.Key)
+		case mlsidb.OpDeleteRange:
 			switch kinds[i] {
 			case jsbridge.RangeLower:
-				parts = append(parts, op.Range.Start)
+				key(op.Range.Start)
 			case jsbridge.RangeUpper:
-				parts = append(parts, op.Range.End)
+				key(op.Range.End)
 			case jsbridge.RangeBound:
-				parts = append(parts, op.Range.Start, op.Range.End)
+				key(op.Range.Start)
+				key(op.Range.End)
 			}
 		}
 	}
 	arrays := jsbridge.BytesToJSMany(parts)
 	next := func() js.Value {
-		v := arrays[0]
-		arrays = arrays[1:]
+		v := arrays[index[0]]
+		index = index[1:]
 		return v
 	}
 	for i, op := range ops {
