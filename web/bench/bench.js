@@ -656,6 +656,7 @@ export async function scaleOpen(name, n) {
 }
 
 function randomGroup(st) {
+  if (st.deleted.size >= st.n) throw new Error('scale: every group was deleted');
   for (;;) {
     const i = Math.floor(Math.random() * st.n);
     if (!st.deleted.has(i)) return i;

@@ -172,7 +172,9 @@ async function scaleRun(context, urls, rawUrls) {
     await rawPage.evaluate(([name, n]) => globalThis.bench.rawScaleOpen(name, n), ['raw-' + name, SCALE[i]]);
     rawPages.push(rawPage);
   }
-  const iters = { load: ITERS.scaleLoad, merge: ITERS.scaleMerge, deleteGroup: ITERS.scaleDelete };
+  // deleteGroup deletes groups for good: at most half of the smallest store.
+  const deletes = Math.max(1, Math.min(ITERS.scaleDelete, Math.floor(Math.min(...SCALE) / 2 / (SCALE_ROUNDS + 1))));
+  const iters = { load: ITERS.scaleLoad, merge: ITERS.scaleMerge, deleteGroup: deletes };
   for (let r = 0; r < SCALE_ROUNDS + 1; r++) {
     for (let k = 0; k < SCALE.length; k++) {
       const i = (k + r) % SCALE.length;
