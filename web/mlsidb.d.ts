@@ -322,7 +322,9 @@ export interface StoreCalls extends StorageProvider, OpenMlsCalls {
    * transaction rejects with fn's own error. Use tx, not the store, inside fn:
    * the store's writes wait until the transaction ends, so awaiting one inside
    * fn never finishes. Called on a transaction, it nests: the inner writes join
-   * the outer transaction when the inner fn succeeds.
+   * the outer transaction when the inner fn succeeds. Inside fn, writes are
+   * checked when made (types, argument count, key lengths) and resolve at
+   * once; they reach the wasm together before the next read or the commit.
    */
   transaction<T>(fn: (tx: MlsTransaction) => Promise<T> | T): Promise<T>;
 }
