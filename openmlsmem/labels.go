@@ -135,8 +135,8 @@ func splitKey(key []byte) (l *label, keyBytes []byte, reason string) {
 		}
 	}
 	if l == nil {
-		if name := labelLike(key); name != "" {
-			return nil, nil, "unknown label " + strconv.Quote(name) + " (mlsidb maps the 19 labels of OpenMLS's StorageProvider version 1)"
+		if name := labelLike(key); name != "" { // ASCII letters: quoted as strconv.Quote would
+			return nil, nil, "unknown label \"" + name + "\" (mlsidb maps the 19 labels of OpenMLS's StorageProvider version 1)"
 		}
 		return nil, nil, "the key does not start with a MemoryStorage label"
 	}

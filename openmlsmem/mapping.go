@@ -3,7 +3,7 @@ package openmlsmem
 import (
 	"bytes"
 	"encoding/binary"
-	"slices"
+	"sort"
 	"strconv"
 
 	"github.com/mlsidb/mlsidb"
@@ -78,7 +78,7 @@ func ToContract(entries []Entry, opts ...Option) ([]mlsidb.Entry, error) {
 	for id := range m.units {
 		ids = append(ids, id)
 	}
-	slices.Sort(ids)
+	sort.Sort(sort.StringSlice(ids)) // not slices.Sort: a generic sort of its own in the wasm
 	out := make([]mlsidb.Entry, len(ids))
 	for i, id := range ids {
 		out[i] = *m.units[id]

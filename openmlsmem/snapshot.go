@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
-	"errors"
-	"io"
 	"slices"
+	"sort"
 	"strconv"
-	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/mlsidb/mlsidb"
 )
@@ -150,41 +149,85 @@ func parseBinary(b []byte) ([]Entry, error) {
 	return entries, nil
 }
 
+// parseJSON reads {"values": {"<base64 key>": "<base64 value>", ...}},
+// with any JSON whitespace between tokens and any JSON escapes in the
+// strings. It is a hand-written reader of that one shape, not
+// encoding/json: encoding/json, with the reflection and fmt it brings,
+// would be a quarter of mlsidb.wasm. A test checks it against
+// encoding/json's tokenizer.
 func parseJSON(b []byte) ([]Entry, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
+	r := &jsonReader{b: b}
 	bad := func(what string) error { return snapshotErr("JSON snapshot: " + what) }
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+	if r.skip(); !r.eat('{') {
 		return nil, bad("not a JSON object")
 	}
 	var entries []Entry
 	haveValues := false
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
+	for first := true; ; first = false {
+		r.skip()
+		if first && r.eat('}') {
+			break
+		}
+		if !first {
+			if r.eat('}') {
+				break
+			}
+			if !r.eat(',') {
+				return nil, bad("malformed JSON")
+			}
+			r.skip()
+		}
+		name, ok := r.str()
+		if !ok {
 			return nil, bad("malformed JSON")
 		}
-		if name, _ := t.(string); name != "values" || haveValues {
+		if name != "values" || haveValues {
 			// serde ignores unknown fields, but a member this code does not
 			// know could hold state that an import would silently drop.
 			return nil, bad(`the object has a member other than one "values"`)
 		}
 		haveValues = true
-		if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		r.skip()
+		if !r.eat(':') {
 			return nil, bad(`"values" is not a JSON object`)
 		}
-		for i := 0; dec.More(); i++ {
-			kt, err := dec.Token()
-			if err != nil {
+		if r.skip(); !r.eat('{') {
+			return nil, bad(`"values" is not a JSON object`)
+		}
+		for i := 0; ; i++ {
+			r.skip()
+			if c := r.peek(); c < 0 || c == ']' {
+				return nil, bad("malformed JSON")
+			}
+			if i == 0 && r.eat('}') {
+				break
+			}
+			if i > 0 {
+				if r.eat('}') {
+					break
+				}
+				if !r.eat(',') {
+					return nil, &Error{Entry: i, Reason: "JSON snapshot: malformed JSON"}
+				}
+				r.skip()
+			}
+			ks, ok := r.str()
+			if r.skip(); !ok || !r.eat(':') {
 				return nil, &Error{Entry: i, Reason: "JSON snapshot: malformed JSON"}
 			}
-			vt, err := dec.Token()
-			if err != nil {
+			r.skip()
+			if r.peek() != '"' {
+				// Like encoding/json's tokenizer: an object or array is a
+				// value that is no string, whatever follows its first byte;
+				// a number or literal must be well formed.
+				if c := r.peek(); c == '{' || c == '[' || (c >= 0 && scanValue(b, r.i) > r.i) {
+					return nil, &Error{Entry: i, Reason: "JSON snapshot: the value is not a string"}
+				}
 				return nil, &Error{Entry: i, Reason: "JSON snapshot: malformed JSON"}
 			}
-			ks, _ := kt.(string)
-			vs, ok := vt.(string)
+			vs, ok := r.str()
 			if !ok {
-				return nil, &Error{Entry: i, Reason: "JSON snapshot: the value is not a string"}
+				return nil, &Error{Entry: i, Reason: "JSON snapshot: malformed JSON"}
 			}
 			k, okk := decodeBase64(ks)
 			v, okv := decodeBase64(vs)
@@ -196,23 +239,145 @@ func parseJSON(b []byte) ([]Entry, error) {
 			}
 			entries = append(entries, Entry{Key: k, Value: v})
 		}
-		if _, err := dec.Token(); err != nil {
-			return nil, bad("malformed JSON")
-		}
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, bad("malformed JSON")
 	}
 	if !haveValues {
 		return nil, bad(`no "values" member`)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+	if r.skip(); r.i != len(b) {
 		return nil, bad("more after the object")
 	}
 	if entries == nil {
 		entries = []Entry{}
 	}
 	return entries, nil
+}
+
+// jsonReader reads JSON tokens from b, from i on.
+type jsonReader struct {
+	b []byte
+	i int
+}
+
+// skip skips JSON whitespace.
+func (r *jsonReader) skip() {
+	for r.i < len(r.b) {
+		switch r.b[r.i] {
+		case ' ', '\t', '\n', '\r':
+			r.i++
+		default:
+			return
+		}
+	}
+}
+
+// peek returns the next byte, or -1 at the end.
+func (r *jsonReader) peek() int {
+	if r.i < len(r.b) {
+		return int(r.b[r.i])
+	}
+	return -1
+}
+
+// eat consumes c when it comes next.
+func (r *jsonReader) eat(c byte) bool {
+	if r.i < len(r.b) && r.b[r.i] == c {
+		r.i++
+		return true
+	}
+	return false
+}
+
+// str reads a JSON string and returns its value, escapes decoded (as
+// encoding/json does: a lone surrogate becomes U+FFFD, and so does
+// invalid UTF-8).
+func (r *jsonReader) str() (string, bool) {
+	if !r.eat('"') {
+		return "", false
+	}
+	var out []byte
+	for r.i < len(r.b) {
+		c := r.b[r.i]
+		switch {
+		case c == '"':
+			r.i++
+			return string(out), true
+		case c < 0x20:
+			return "", false
+		case c == '\\':
+			if r.i+1 >= len(r.b) {
+				return "", false
+			}
+			e := r.b[r.i+1]
+			r.i += 2
+			switch e {
+			case '"', '\\', '/':
+				out = append(out, e)
+			case 'b':
+				out = append(out, '\b')
+			case 'f':
+				out = append(out, '\f')
+			case 'n':
+				out = append(out, '\n')
+			case 'r':
+				out = append(out, '\r')
+			case 't':
+				out = append(out, '\t')
+			case 'u':
+				c1, ok := r.hex4()
+				if !ok {
+					return "", false
+				}
+				if utf16.IsSurrogate(c1) {
+					if r.i+1 < len(r.b) && r.b[r.i] == '\\' && r.b[r.i+1] == 'u' {
+						save := r.i
+						r.i += 2
+						if c2, ok := r.hex4(); ok {
+							if dec := utf16.DecodeRune(c1, c2); dec != utf8.RuneError {
+								out = utf8.AppendRune(out, dec)
+								continue
+							}
+						}
+						r.i = save
+					}
+					c1 = utf8.RuneError
+				}
+				out = utf8.AppendRune(out, c1)
+			default:
+				return "", false
+			}
+		case c < utf8.RuneSelf:
+			out = append(out, c)
+			r.i++
+		default:
+			ru, size := utf8.DecodeRune(r.b[r.i:])
+			out = utf8.AppendRune(out, ru) // invalid UTF-8 becomes U+FFFD
+			r.i += size
+		}
+	}
+	return "", false
+}
+
+// hex4 reads the 4 hex digits of a \u escape.
+func (r *jsonReader) hex4() (rune, bool) {
+	if r.i+4 > len(r.b) {
+		return 0, false
+	}
+	var v rune
+	for _, c := range r.b[r.i : r.i+4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		v = v<<4 | rune(c)
+	}
+	r.i += 4
+	return v, true
 }
 
 // decodeBase64 decodes standard padded base64 and accepts only the one
@@ -226,6 +391,24 @@ func decodeBase64(s string) ([]byte, bool) {
 	return b, true
 }
 
+// entriesByKey sorts entries by key. (sort.Sort rather than
+// slices.SortFunc: every generic sort is kilobytes of wasm of its own.)
+type entriesByKey []Entry
+
+func (s entriesByKey) Len() int           { return len(s) }
+func (s entriesByKey) Less(i, j int) bool { return bytes.Compare(s[i].Key, s[j].Key) < 0 }
+func (s entriesByKey) Swap(i, j int)      { s[i], s[j] = s[j], s[i] }
+
+// member is a member of a JSON snapshot's "values": base64 key and value.
+type member struct{ k, v string }
+
+// membersByKey sorts members by their base64 key.
+type membersByKey []member
+
+func (s membersByKey) Len() int           { return len(s) }
+func (s membersByKey) Less(i, j int) bool { return s[i].k < s[j].k }
+func (s membersByKey) Swap(i, j int)      { s[i], s[j] = s[j], s[i] }
+
 // Encode writes entries as a snapshot in format f, ordered by key (binary)
 // or by base64 key (JSON) so that the same entries always give the same
 // bytes. It refuses two entries with the same key.
@@ -234,7 +417,7 @@ func Encode(entries []Entry, f Format) ([]byte, error) {
 		return nil, snapshotErr("unknown snapshot format " + f.String())
 	}
 	sorted := slices.Clone(entries)
-	slices.SortFunc(sorted, func(a, b Entry) int { return bytes.Compare(a.Key, b.Key) })
+	sort.Sort(entriesByKey(sorted))
 	for i := 1; i < len(sorted); i++ {
 		if bytes.Equal(sorted[i-1].Key, sorted[i].Key) {
 			return nil, snapshotErr("two entries have the same key")
@@ -255,14 +438,13 @@ func Encode(entries []Entry, f Format) ([]byte, error) {
 		}
 		return out, nil
 	}
-	type kv struct{ k, v string }
-	members := make([]kv, len(sorted))
+	members := make(membersByKey, len(sorted))
 	n := 14
 	for i, e := range sorted {
-		members[i] = kv{base64.StdEncoding.EncodeToString(e.Key), base64.StdEncoding.EncodeToString(e.Value)}
+		members[i] = member{base64.StdEncoding.EncodeToString(e.Key), base64.StdEncoding.EncodeToString(e.Value)}
 		n += len(members[i].k) + len(members[i].v) + 6
 	}
-	slices.SortFunc(members, func(a, b kv) int { return strings.Compare(a.k, b.k) })
+	sort.Sort(members)
 	out := make([]byte, 0, n)
 	out = append(out, `{"values":{`...)
 	for i, m := range members {

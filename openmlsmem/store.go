@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"slices"
+	"sort"
 	"strconv"
 
 	"github.com/mlsidb/mlsidb"
@@ -110,7 +111,7 @@ func Sync(ctx context.Context, store mlsidb.Store, snapshot []byte, opts ...Opti
 		for id := range have {
 			gone = append(gone, id)
 		}
-		slices.Sort(gone)
+		sort.Sort(sort.StringSlice(gone)) // not slices.Sort: a generic sort of its own in the wasm
 		for _, id := range gone {
 			h := have[id]
 			if err := remove(ctx, tx, h); err != nil {
