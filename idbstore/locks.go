@@ -4,8 +4,7 @@ package idbstore
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"github.com/mlsidb/mlsidb/internal/sha256"
 	"syscall/js"
 
 	"github.com/mlsidb/mlsidb"
@@ -36,7 +35,12 @@ func groupLockPrefix(name string) string { return "mlsidb:" + name + ":group:" }
 // lock.
 func GroupLockName(name string, groupID []byte) string {
 	sum := sha256.Sum256(groupID)
-	return groupLockPrefix(name) + hex.EncodeToString(sum[:])
+	const digits = "0123456789abcdef"
+	out := make([]byte, 0, 2*len(sum))
+	for _, c := range sum {
+		out = append(out, digits[c>>4], digits[c&15])
+	}
+	return groupLockPrefix(name) + string(out) // hex, without encoding/hex (which imports fmt)
 }
 
 // lockManager returns the LockManager opts asks for, or undefined.
