@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"slices"
+	"sort"
 	"sync"
 )
 
@@ -100,9 +101,17 @@ func groupIDOf(key []byte) ([]byte, bool) {
 
 // sortedUnique sorts byte strings and drops repeats, in place.
 func sortedUnique(list [][]byte) [][]byte {
-	slices.SortFunc(list, bytes.Compare)
+	sort.Sort(byteStrings(list))
 	return slices.CompactFunc(list, bytes.Equal)
 }
+
+// byteStrings sorts byte strings bytewise. (sort.Sort rather than
+// slices.SortFunc: every generic sort is kilobytes of wasm of its own.)
+type byteStrings [][]byte
+
+func (s byteStrings) Len() int           { return len(s) }
+func (s byteStrings) Less(i, j int) bool { return bytes.Compare(s[i], s[j]) < 0 }
+func (s byteStrings) Swap(i, j int)      { s[i], s[j] = s[j], s[i] }
 
 // merge returns the union of two changes; Local only if both are.
 func merge(a, b Change) Change {

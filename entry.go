@@ -2,10 +2,9 @@ package mlsidb
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/binary"
-	"slices"
+	"sort"
 	"strconv"
 )
 
@@ -196,7 +195,7 @@ func (w *walker) flush() error {
 	if w.g == MethodGroupProposalQueue {
 		q := w.curQueue
 		w.curQueue = nil
-		slices.SortFunc(q, func(a, b queued) int { return cmp.Compare(a.seq, b.seq) })
+		sort.Sort(bySeq(q))
 		e.Proposals = make([]QueuedProposal, len(q))
 		for i, it := range q {
 			e.Proposals[i] = it.QueuedProposal

@@ -64,15 +64,22 @@ func TestLayering(t *testing.T) {
 }
 
 // mlsidb.wasm stays small (make bench checks it against 1,000,000 bytes
-// gzip -9): fmt, with the reflection it makes the linker keep, would add
-// about 90 KB gzip to it. Nothing the wasm links may import fmt.
-func TestWasmLinksNoFmt(t *testing.T) {
+// gzip -9). Nothing it links may import the packages that would blow it up:
+// fmt (with the reflection it makes the linker keep, about 90 KB gzip),
+// encoding/json (reflection and fmt), os (files and poll, about 20 KB),
+// crypto/* (the FIPS 140 module, about 50 KB).
+func TestWasmLinksNoHeavyPackages(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Fatalf("the go command is needed for this test: %v", err)
 	}
 	for dep, imports := range goListDeps(t, "github.com/mlsidb/mlsidb/cmd/wasm") {
-		if slices.Contains(imports, "fmt") {
-			t.Errorf("%s imports fmt, which the wasm build links", dep)
+		for _, heavy := range []string{"fmt", "encoding/json", "encoding/hex", "os", "crypto/sha256"} {
+			if slices.Contains(imports, heavy) {
+				t.Errorf("%s imports %s, which the wasm build links", dep, heavy)
+			}
+		}
+		if strings.HasPrefix(dep, "crypto") {
+			t.Errorf("the wasm build links %s", dep)
 		}
 	}
 }

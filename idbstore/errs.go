@@ -33,3 +33,23 @@ func detailf(sentinel error, detail string) error {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// quote is strconv.Quote for names in error messages, ASCII only (strconv's
+// quoting brings Unicode tables into the wasm): printable ASCII as it is,
+// quotes and backslashes escaped, every other byte as \xNN.
+func quote(s string) string {
+	const digits = "0123456789abcdef"
+	out := make([]byte, 0, len(s)+2)
+	out = append(out, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			out = append(out, '\\', c)
+		case c >= 0x20 && c < 0x7f:
+			out = append(out, c)
+		default:
+			out = append(out, '\\', 'x', digits[c>>4], digits[c&15])
+		}
+	}
+	return string(append(out, '"'))
+}

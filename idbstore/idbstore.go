@@ -5,7 +5,6 @@ package idbstore
 import (
 	"context"
 	"errors"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall/js"
@@ -138,7 +137,7 @@ const (
 // make databases of earlier versions).
 func openWith(ctx context.Context, name string, opts Options, steps []upgradeStep) (*Backend, error) {
 	fail := func(err error) (*Backend, error) {
-		return nil, wrapf("idbstore: open "+strconv.Quote(name), err)
+		return nil, wrapf("idbstore: open "+quote(name), err)
 	}
 	if name == "" {
 		return fail(detailf(mlsidb.ErrInvalidArgument, "database name is empty"))
@@ -354,7 +353,7 @@ func newBackend(name string, db js.Value, opts Options) (*Backend, error) {
 		if !names.Call("contains", s).Bool() {
 			db.Call("close")
 			return nil, detailf(mlsidb.ErrVersionMismatch, "the database (version "+itoa(db.Get("version").Int())+
-				") has no object store "+strconv.Quote(s))
+				") has no object store "+quote(s))
 		}
 		b.storeNames[s] = js.ValueOf(s)
 	}
@@ -420,7 +419,7 @@ func (b *Backend) Done() <-chan struct{} { return b.done }
 func (b *Backend) storeValue(store string) (js.Value, error) {
 	v, ok := b.storeNames[store]
 	if !ok {
-		return js.Value{}, detailf(mlsidb.ErrInvalidArgument, "no record store "+strconv.Quote(truncate(store)))
+		return js.Value{}, detailf(mlsidb.ErrInvalidArgument, "no record store "+quote(truncate(store)))
 	}
 	return v, nil
 }

@@ -137,8 +137,8 @@ async function startRuntime(wasm, wasmExec) {
   const { Go, saved } = await loadGo(wasmExec);
   const go = new Go();
   const prop = randomName();
-  go.argv = ['mlsidb.wasm', prop];
-  go.env = {};
+  go.argv = ['mlsidb.wasm'];
+  go.env = { MLSIDB_API: prop }; // the property the Go program registers its API under
   let instance;
   try {
     instance = await instantiate(wasm ?? defaultWasm(), go.importObject);

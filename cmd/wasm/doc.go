@@ -3,7 +3,7 @@
 //
 // Build it with GOOS=js GOARCH=wasm (make wasm). Started by wasm_exec.js,
 // it registers one JavaScript object, under the property of globalThis
-// named by its first command-line argument (go.argv[1]); the JS module
+// named by its environment variable MLSIDB_API (go.env); the JS module
 // takes the object and deletes the property, so no global is left behind.
 // The object holds:
 //

@@ -6,9 +6,9 @@ import (
 	"context"
 	"errors"
 	"math"
-	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"syscall/js"
 	"time"
 
@@ -17,18 +17,24 @@ import (
 	"github.com/mlsidb/mlsidb/jsbridge"
 )
 
+// apiEnv is the environment variable (go.env) that names the property of
+// globalThis to register the API under. (Not os.Args: package os, with
+// the file and poll code it brings, is about 20 KB of the gzipped wasm.)
+const apiEnv = "MLSIDB_API"
+
 func main() {
-	if len(os.Args) < 2 || os.Args[1] == "" {
-		println("mlsidb.wasm: start it through mlsidb.js (go.argv[1] names the property to register under)")
-		os.Exit(2)
+	prop, _ := syscall.Getenv(apiEnv)
+	if prop == "" {
+		println("mlsidb.wasm: start it through mlsidb.js (go.env." + apiEnv + " names the property to register under)")
+		return
 	}
 	table, err := buildTable()
 	if err != nil {
 		println("mlsidb.wasm:", err.Error())
-		os.Exit(2)
+		return
 	}
 	a := newAPI(table)
-	js.Global().Set(os.Args[1], a.object())
+	js.Global().Set(prop, a.object())
 	select {} // serve JS calls until the page goes away
 }
 

@@ -72,28 +72,70 @@ type methodSpec struct {
 // expressions on [mlsidb.Store]: the compiler checks each name and
 // signature, and a test checks that every method of the catalogue is here.
 // (No reflection at run time: reflect's MethodByName would make the linker
-// keep every method of every type in the binary.)
-var methodFuncs = map[string]any{
-	"WriteMlsJoinConfig": mlsidb.Store.WriteMlsJoinConfig, "MlsGroupJoinConfig": mlsidb.Store.MlsGroupJoinConfig, "DeleteGroupConfig": mlsidb.Store.DeleteGroupConfig,
-	"WriteTree": mlsidb.Store.WriteTree, "Tree": mlsidb.Store.Tree, "DeleteTree": mlsidb.Store.DeleteTree,
-	"WriteContext": mlsidb.Store.WriteContext, "GroupContext": mlsidb.Store.GroupContext, "DeleteContext": mlsidb.Store.DeleteContext,
-	"WriteInterimTranscriptHash": mlsidb.Store.WriteInterimTranscriptHash, "InterimTranscriptHash": mlsidb.Store.InterimTranscriptHash, "DeleteInterimTranscriptHash": mlsidb.Store.DeleteInterimTranscriptHash,
-	"WriteConfirmationTag": mlsidb.Store.WriteConfirmationTag, "ConfirmationTag": mlsidb.Store.ConfirmationTag, "DeleteConfirmationTag": mlsidb.Store.DeleteConfirmationTag,
-	"WriteGroupState": mlsidb.Store.WriteGroupState, "GroupState": mlsidb.Store.GroupState, "DeleteGroupState": mlsidb.Store.DeleteGroupState,
-	"WriteMessageSecrets": mlsidb.Store.WriteMessageSecrets, "MessageSecrets": mlsidb.Store.MessageSecrets, "DeleteMessageSecrets": mlsidb.Store.DeleteMessageSecrets,
-	"WriteResumptionPskStore": mlsidb.Store.WriteResumptionPskStore, "ResumptionPskStore": mlsidb.Store.ResumptionPskStore, "DeleteAllResumptionPskSecrets": mlsidb.Store.DeleteAllResumptionPskSecrets,
-	"WriteOwnLeafIndex": mlsidb.Store.WriteOwnLeafIndex, "OwnLeafIndex": mlsidb.Store.OwnLeafIndex, "DeleteOwnLeafIndex": mlsidb.Store.DeleteOwnLeafIndex,
-	"WriteGroupEpochSecrets": mlsidb.Store.WriteGroupEpochSecrets, "GroupEpochSecrets": mlsidb.Store.GroupEpochSecrets, "DeleteGroupEpochSecrets": mlsidb.Store.DeleteGroupEpochSecrets,
-	"WriteApplicationExportTree": mlsidb.Store.WriteApplicationExportTree, "ApplicationExportTree": mlsidb.Store.ApplicationExportTree, "DeleteApplicationExportTree": mlsidb.Store.DeleteApplicationExportTree,
-	"AppendOwnLeafNode": mlsidb.Store.AppendOwnLeafNode, "OwnLeafNodes": mlsidb.Store.OwnLeafNodes, "DeleteOwnLeafNodes": mlsidb.Store.DeleteOwnLeafNodes,
-	"QueueProposal": mlsidb.Store.QueueProposal, "QueuedProposalRefs": mlsidb.Store.QueuedProposalRefs, "QueuedProposals": mlsidb.Store.QueuedProposals,
-	"RemoveProposal": mlsidb.Store.RemoveProposal, "ClearProposalQueue": mlsidb.Store.ClearProposalQueue,
-	"WriteEncryptionEpochKeyPairs": mlsidb.Store.WriteEncryptionEpochKeyPairs, "EncryptionEpochKeyPairs": mlsidb.Store.EncryptionEpochKeyPairs, "DeleteEncryptionEpochKeyPairs": mlsidb.Store.DeleteEncryptionEpochKeyPairs,
-	"WriteSignatureKeyPair": mlsidb.Store.WriteSignatureKeyPair, "SignatureKeyPair": mlsidb.Store.SignatureKeyPair, "DeleteSignatureKeyPair": mlsidb.Store.DeleteSignatureKeyPair,
-	"WriteEncryptionKeyPair": mlsidb.Store.WriteEncryptionKeyPair, "EncryptionKeyPair": mlsidb.Store.EncryptionKeyPair, "DeleteEncryptionKeyPair": mlsidb.Store.DeleteEncryptionKeyPair,
-	"WriteKeyPackage": mlsidb.Store.WriteKeyPackage, "KeyPackage": mlsidb.Store.KeyPackage, "DeleteKeyPackage": mlsidb.Store.DeleteKeyPackage,
-	"WritePsk": mlsidb.Store.WritePsk, "Psk": mlsidb.Store.Psk, "DeletePsk": mlsidb.Store.DeletePsk,
-	"DeleteGroup": mlsidb.Store.DeleteGroup, "LoadGroup": mlsidb.Store.LoadGroup,
+// keep every method of every type in the binary. An array, not a map: its
+// literal is data, where a map literal is code.)
+var methodFuncs = [...]struct {
+	name string
+	f    any
+}{
+	{"WriteMlsJoinConfig", mlsidb.Store.WriteMlsJoinConfig},
+	{"MlsGroupJoinConfig", mlsidb.Store.MlsGroupJoinConfig},
+	{"DeleteGroupConfig", mlsidb.Store.DeleteGroupConfig},
+	{"WriteTree", mlsidb.Store.WriteTree},
+	{"Tree", mlsidb.Store.Tree},
+	{"DeleteTree", mlsidb.Store.DeleteTree},
+	{"WriteContext", mlsidb.Store.WriteContext},
+	{"GroupContext", mlsidb.Store.GroupContext},
+	{"DeleteContext", mlsidb.Store.DeleteContext},
+	{"WriteInterimTranscriptHash", mlsidb.Store.WriteInterimTranscriptHash},
+	{"InterimTranscriptHash", mlsidb.Store.InterimTranscriptHash},
+	{"DeleteInterimTranscriptHash", mlsidb.Store.DeleteInterimTranscriptHash},
+	{"WriteConfirmationTag", mlsidb.Store.WriteConfirmationTag},
+	{"ConfirmationTag", mlsidb.Store.ConfirmationTag},
+	{"DeleteConfirmationTag", mlsidb.Store.DeleteConfirmationTag},
+	{"WriteGroupState", mlsidb.Store.WriteGroupState},
+	{"GroupState", mlsidb.Store.GroupState},
+	{"DeleteGroupState", mlsidb.Store.DeleteGroupState},
+	{"WriteMessageSecrets", mlsidb.Store.WriteMessageSecrets},
+	{"MessageSecrets", mlsidb.Store.MessageSecrets},
+	{"DeleteMessageSecrets", mlsidb.Store.DeleteMessageSecrets},
+	{"WriteResumptionPskStore", mlsidb.Store.WriteResumptionPskStore},
+	{"ResumptionPskStore", mlsidb.Store.ResumptionPskStore},
+	{"DeleteAllResumptionPskSecrets", mlsidb.Store.DeleteAllResumptionPskSecrets},
+	{"WriteOwnLeafIndex", mlsidb.Store.WriteOwnLeafIndex},
+	{"OwnLeafIndex", mlsidb.Store.OwnLeafIndex},
+	{"DeleteOwnLeafIndex", mlsidb.Store.DeleteOwnLeafIndex},
+	{"WriteGroupEpochSecrets", mlsidb.Store.WriteGroupEpochSecrets},
+	{"GroupEpochSecrets", mlsidb.Store.GroupEpochSecrets},
+	{"DeleteGroupEpochSecrets", mlsidb.Store.DeleteGroupEpochSecrets},
+	{"WriteApplicationExportTree", mlsidb.Store.WriteApplicationExportTree},
+	{"ApplicationExportTree", mlsidb.Store.ApplicationExportTree},
+	{"DeleteApplicationExportTree", mlsidb.Store.DeleteApplicationExportTree},
+	{"AppendOwnLeafNode", mlsidb.Store.AppendOwnLeafNode},
+	{"OwnLeafNodes", mlsidb.Store.OwnLeafNodes},
+	{"DeleteOwnLeafNodes", mlsidb.Store.DeleteOwnLeafNodes},
+	{"QueueProposal", mlsidb.Store.QueueProposal},
+	{"QueuedProposalRefs", mlsidb.Store.QueuedProposalRefs},
+	{"QueuedProposals", mlsidb.Store.QueuedProposals},
+	{"RemoveProposal", mlsidb.Store.RemoveProposal},
+	{"ClearProposalQueue", mlsidb.Store.ClearProposalQueue},
+	{"WriteEncryptionEpochKeyPairs", mlsidb.Store.WriteEncryptionEpochKeyPairs},
+	{"EncryptionEpochKeyPairs", mlsidb.Store.EncryptionEpochKeyPairs},
+	{"DeleteEncryptionEpochKeyPairs", mlsidb.Store.DeleteEncryptionEpochKeyPairs},
+	{"WriteSignatureKeyPair", mlsidb.Store.WriteSignatureKeyPair},
+	{"SignatureKeyPair", mlsidb.Store.SignatureKeyPair},
+	{"DeleteSignatureKeyPair", mlsidb.Store.DeleteSignatureKeyPair},
+	{"WriteEncryptionKeyPair", mlsidb.Store.WriteEncryptionKeyPair},
+	{"EncryptionKeyPair", mlsidb.Store.EncryptionKeyPair},
+	{"DeleteEncryptionKeyPair", mlsidb.Store.DeleteEncryptionKeyPair},
+	{"WriteKeyPackage", mlsidb.Store.WriteKeyPackage},
+	{"KeyPackage", mlsidb.Store.KeyPackage},
+	{"DeleteKeyPackage", mlsidb.Store.DeleteKeyPackage},
+	{"WritePsk", mlsidb.Store.WritePsk},
+	{"Psk", mlsidb.Store.Psk},
+	{"DeletePsk", mlsidb.Store.DeletePsk},
+	{"DeleteGroup", mlsidb.Store.DeleteGroup},
+	{"LoadGroup", mlsidb.Store.LoadGroup},
 }
 
 // invoker calls one method on a store with converted arguments and returns
@@ -184,8 +226,13 @@ func jsName(goName string) string {
 
 // specFor returns the spec of a method of [mlsidb.Store].
 func specFor(goName, openmls, group string) (methodSpec, error) {
-	f, ok := methodFuncs[goName]
-	if !ok {
+	var f any
+	for _, m := range methodFuncs {
+		if m.name == goName {
+			f = m.f
+		}
+	}
+	if f == nil {
 		return methodSpec{}, errors.New("the dispatcher has no method " + goName)
 	}
 	args, result, call, ok := shapeOf(f)

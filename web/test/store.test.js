@@ -613,7 +613,7 @@ describe('the contract through mlsidb.js', () => {
         // Load the wasm by hand, as mlsidb.js does, to reach the raw Go API.
         await import('/dist/wasm_exec.js');
         const go = new globalThis.Go();
-        go.argv = ['mlsidb.wasm', '__raw_api'];
+        go.env = { MLSIDB_API: '__raw_api' };
         const { instance } = await WebAssembly.instantiateStreaming(fetch('/dist/mlsidb.wasm'), go.importObject);
         go.run(instance);
         const api = globalThis.__raw_api;
