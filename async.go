@@ -16,13 +16,8 @@ import (
 //
 // Both methods issue their work before they return, and call done exactly
 // once, later (from an event handler) or before they return (on an error
-// found at once). done must not block.
-//
-// Order: a read or batch started after ApplyAsync returned takes effect
-// after that batch (IndexedDB runs the transactions of a connection whose
-// scopes overlap in the order they were created). The provider relies on
-// it: it releases its write lock once a batch is issued, not when it
-// commits.
+// found at once). done must not block. The provider holds its writer
+// locks until a batch's done has run, as it does around Apply.
 type AsyncBackend interface {
 	Backend
 	// ReadAsync performs reads as [BatchReader.ReadBatch] does.
@@ -132,6 +127,12 @@ type plan struct {
 	errs    []error // the error of each round, if it failed
 	held    []sem   // locks the plan holds, until it ends
 
+	// The backend's writer lock (Locker): held until the plan ends;
+	// lockErr is why it could not be taken.
+	backendUnlock func()
+	lockErr       error
+	needLock      bool // the current pass waits for it
+
 	// The current pass.
 	next     int    // rounds consumed
 	need     []Read // the reads it is waiting for
@@ -151,7 +152,7 @@ type planWrite struct {
 
 // run runs one pass of the call and starts what it needs next.
 func (pl *plan) run() {
-	pl.next, pl.need, pl.writes, pl.op, pl.group, pl.fallback = 0, nil, nil, "", NoMethodGroup, false
+	pl.next, pl.need, pl.writes, pl.op, pl.group, pl.fallback, pl.needLock = 0, nil, nil, "", NoMethodGroup, false, false
 	var v any
 	err := guard(func() (err error) {
 		v, err = pl.call(pl.ctx, pl.p)
@@ -162,6 +163,15 @@ func (pl *plan) run() {
 		// Nothing was written: run it the ordinary way.
 		pl.release()
 		pl.p.async(pl.call, pl.done)
+	case pl.needLock:
+		pl.p.kv.root().locker.(AsyncLocker).LockAsync(func(unlock func(), err error) {
+			if err != nil {
+				pl.lockErr = err // the next pass's lock fails with it
+			} else {
+				pl.backendUnlock = unlock
+			}
+			pl.run()
+		})
 	case pl.need != nil:
 		reads := pl.need
 		pl.rounds = append(pl.rounds, reads)
@@ -203,6 +213,10 @@ func (pl *plan) write(v any) {
 	}
 	d := pl.p.kv.root()
 	pl.ab.ApplyAsync(backend.ops, func(err error) {
+		// The locks are held until the batch is done: the other tabs'
+		// transactions must not start before it, whatever the order in
+		// which the browser hears of them.
+		pl.release()
 		if err != nil {
 			pl.done(nil, wrap(backend.op, backend.group, err))
 			return
@@ -210,8 +224,6 @@ func (pl *plan) write(v any) {
 		d.committed(backend.ops)
 		pl.done(v, nil)
 	})
-	// The batch is issued: later calls see it (see AsyncBackend).
-	pl.release()
 }
 
 // read returns the results of the next round of reads of the pass, or
@@ -307,9 +319,37 @@ func (pl *plan) hold(s sem) (func(), error) {
 	return func() {}, nil // released when the plan ends
 }
 
+// holdBackend takes the backend's writer lock for the rest of the plan:
+// a pass that does not hold it yet waits for LockAsync (like a read); a
+// backend that cannot take it without blocking makes the call run the
+// ordinary way.
+func (pl *plan) holdBackend(d *direct) (func(), error) {
+	switch {
+	case pl.backendUnlock != nil:
+		return func() {}, nil
+	case pl.lockErr != nil:
+		return nil, pl.lockErr
+	}
+	if err := pl.reading(); err != nil {
+		return nil, err
+	}
+	if _, ok := d.locker.(AsyncLocker); !ok {
+		pl.fallback = true
+		return nil, errFallback
+	}
+	pl.needLock = true
+	return nil, errPending
+}
+
+// release lets go of every lock the plan holds: the backend's first, then
+// the provider's, as the provider's unlock does.
 func (pl *plan) release() {
-	for _, s := range pl.held {
-		<-s
+	if pl.backendUnlock != nil {
+		pl.backendUnlock()
+		pl.backendUnlock = nil
+	}
+	for i := len(pl.held) - 1; i >= 0; i-- {
+		<-pl.held[i]
 	}
 	pl.held = nil
 }
@@ -353,6 +393,62 @@ func (p *Provider) TryBegin() (tx *Tx, ok bool, err error) {
 		return nil, false, wrap("Begin", NoMethodGroup, err)
 	}
 	return p.newTx(unlock), true, nil
+}
+
+// BeginAsync is Begin without blocking: done gets the transaction, exactly
+// once, before BeginAsync returns or later: from the backend's lock grant
+// ([AsyncLocker]), or from a goroutine that waits for the lock the
+// ordinary way when it is held.
+func (p *Provider) BeginAsync(done func(*Tx, error)) {
+	wait := func() {
+		go func() {
+			tx, err := p.Begin(context.Background())
+			done(tx, err)
+		}()
+	}
+	d, top := p.kv.(*direct)
+	if !top {
+		tx, ok, err := p.TryBegin() // nested: the view's own lock
+		switch {
+		case err != nil:
+			done(nil, err)
+		case ok:
+			done(tx, nil)
+		default:
+			wait()
+		}
+		return
+	}
+	if d.closed.Load() {
+		done(nil, wrap("Begin", NoMethodGroup, errClosed))
+		return
+	}
+	unlock, ok := d.sem.tryLock()
+	if !ok {
+		wait()
+		return
+	}
+	if d.locker == nil {
+		done(p.newTx(unlock), nil)
+		return
+	}
+	al, ok := d.locker.(AsyncLocker)
+	if !ok {
+		unlock()
+		wait()
+		return
+	}
+	al.LockAsync(func(release func(), err error) {
+		if err != nil {
+			unlock()
+			done(nil, wrap("Begin", NoMethodGroup, err))
+			return
+		}
+		done(p.newTx(func() {
+			release()
+			unlock()
+		}), nil)
+	})
 }
 
 func (p *Provider) newTx(unlock func()) *Tx {
@@ -431,12 +527,12 @@ func (t *Tx) CommitAsync(done func(error)) {
 	}
 	if ab, ok := d.b.(AsyncBackend); ok && !d.closed.Load() {
 		ab.ApplyAsync(ops, func(err error) {
+			unlock() // after the batch: see plan.write
 			if err == nil {
 				d.committed(ops)
 			}
 			done(wrap(op, NoMethodGroup, err))
 		})
-		unlock() // issued: later calls see it (see AsyncBackend)
 		return
 	}
 	go func() {

@@ -39,6 +39,159 @@ func (f *fakeAsync) ReadBatch(ctx context.Context, reads []mlsidb.Read) ([]mlsid
 	return f.mem.ReadBatch(ctx, reads)
 }
 
+// lockingAsync is fakeAsync with a writer lock (mlsidb.Locker and
+// AsyncLocker), as idbstore's Web Lock: a grant comes later when the lock
+// is held, in request order.
+type lockingAsync struct {
+	*fakeAsync
+	mu      sync.Mutex
+	held    bool
+	waiting []func()
+	grants  atomic.Int64
+}
+
+func (l *lockingAsync) Lock(ctx context.Context) (func(), error) {
+	ch := make(chan func(), 1)
+	l.LockAsync(func(unlock func(), err error) { ch <- unlock })
+	select {
+	case unlock := <-ch:
+		return unlock, nil
+	case <-ctx.Done():
+		go func() { (<-ch)() }()
+		return nil, ctx.Err()
+	}
+}
+
+func (l *lockingAsync) LockAsync(done func(unlock func(), err error)) {
+	var once sync.Once
+	grant := func() {
+		l.grants.Add(1)
+		done(func() { once.Do(l.unlock) }, nil)
+	}
+	l.mu.Lock()
+	if l.held {
+		l.waiting = append(l.waiting, grant)
+		l.mu.Unlock()
+		return
+	}
+	l.held = true
+	l.mu.Unlock()
+	l.report(grant)
+}
+
+func (l *lockingAsync) unlock() {
+	l.mu.Lock()
+	if len(l.waiting) == 0 {
+		l.held = false
+		l.mu.Unlock()
+		return
+	}
+	next := l.waiting[0]
+	l.waiting = l.waiting[1:]
+	l.mu.Unlock()
+	go next()
+}
+
+func (l *lockingAsync) isHeld() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.held
+}
+
+func newAsyncLocking(t *testing.T, later bool) (*mlsidb.Provider, *lockingAsync) {
+	t.Helper()
+	l := &lockingAsync{fakeAsync: &fakeAsync{mem: memstore.New(), later: later}}
+	p, err := mlsidb.New(context.Background(), l, mlsidb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p, l
+}
+
+// Over a backend whose writer lock is taken asynchronously, writes and
+// transactions wait for its grant without a goroutine, hold it until their
+// batch is done, and release it; reads do not take it.
+func TestAsyncBackendLock(t *testing.T) {
+	for _, later := range []bool{false, true} {
+		t.Run(fmt.Sprintf("later=%v", later), func(t *testing.T) {
+			p, l := newAsyncLocking(t, later)
+			g0 := l.grants.Load()
+			r := async(p, func(ctx context.Context, s mlsidb.Store) (any, error) {
+				return nil, s.AppendOwnLeafNode(ctx, []byte("g"), []byte("leaf"))
+			})
+			if r.err != nil || l.grants.Load() != g0+1 || l.isHeld() {
+				t.Fatalf("append: %v, %d grants, held %v", r.err, l.grants.Load()-g0, l.isHeld())
+			}
+			if !later && r.returned {
+				t.Error("a write over a lock granted at once ran on a goroutine")
+			}
+			r = async(p, func(ctx context.Context, s mlsidb.Store) (any, error) { return s.OwnLeafNodes(ctx, []byte("g")) })
+			if r.err != nil || len(r.v.([][]byte)) != 1 || l.grants.Load() != g0+1 {
+				t.Fatalf("read: %v, %d grants", r.err, l.grants.Load()-g0)
+			}
+			// A transaction holds the lock from its begin to the end of its commit.
+			ch := make(chan *mlsidb.Tx, 1)
+			p.BeginAsync(func(tx *mlsidb.Tx, err error) {
+				if err != nil {
+					t.Error(err)
+				}
+				ch <- tx
+			})
+			tx := <-ch
+			if !l.isHeld() {
+				t.Fatal("a transaction runs without the backend's lock")
+			}
+			must(t, tx.Store().WriteTree(context.Background(), []byte("g"), []byte("t")))
+			other := make(chan error, 1)
+			p.Async(func(ctx context.Context, s mlsidb.Store) (any, error) {
+				return nil, s.WriteContext(ctx, []byte("g"), []byte("c"))
+			}, func(_ any, err error) { other <- err })
+			select {
+			case err := <-other:
+				t.Fatalf("a write finished (%v) while the transaction held the locks", err)
+			default:
+			}
+			done := make(chan error, 1)
+			tx.CommitAsync(func(err error) { done <- err })
+			must(t, <-done)
+			must(t, <-other)
+			if l.isHeld() {
+				t.Error("the lock is still held")
+			}
+			lg, err := p.LoadGroup(context.Background(), []byte("g"))
+			must(t, err)
+			if string(lg.Tree) != "t" || string(lg.Context) != "c" {
+				t.Fatalf("after both: tree %q, context %q", lg.Tree, lg.Context)
+			}
+		})
+	}
+}
+
+// Appends from many goroutines through Async over the locking backend lose
+// nothing.
+func TestAsyncBackendLockConcurrent(t *testing.T) {
+	p, l := newAsyncLocking(t, true)
+	s := asyncStore{p}
+	const n = 30
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.AppendOwnLeafNode(context.Background(), []byte("g"), []byte{byte(i)}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	leaves, err := s.OwnLeafNodes(context.Background(), []byte("g"))
+	must(t, err)
+	if len(leaves) != n || l.isHeld() {
+		t.Fatalf("%d leaf nodes (want %d), lock held %v", len(leaves), n, l.isHeld())
+	}
+}
+
 func (f *fakeAsync) report(fn func()) {
 	if f.later {
 		go fn()

@@ -24,6 +24,17 @@ type Locker interface {
 	Lock(ctx context.Context) (unlock func(), err error)
 }
 
+// AsyncLocker is an optional interface of a [Locker] backend that can
+// also take its writer lock without blocking: LockAsync asks for the lock
+// and calls done once, with the unlock function, when it is held (or with
+// the error that stopped it). done must not block. [Provider.Async] and
+// [Provider.BeginAsync] use it, so that a write from a host that must not
+// block (a JavaScript call into the wasm) waits for the lock of the other
+// tabs with no goroutine.
+type AsyncLocker interface {
+	LockAsync(done func(unlock func(), err error))
+}
+
 // GroupLocker is an optional interface of a [Backend] that can lock one
 // group across connections (Web Locks across tabs and workers, for
 // idbstore). [Provider.WithGroupLock] takes it, after the provider's own

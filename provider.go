@@ -323,13 +323,13 @@ func (d *direct) lock(ctx context.Context) (func(), error) {
 		return nil, errClosed
 	}
 	if pl := planOf(ctx); pl != nil {
-		if d.locker != nil {
-			// The backend's lock cannot be taken without waiting (yet):
-			// the call runs the ordinary way.
-			pl.fallback = true
-			return nil, errFallback
+		if _, err := pl.hold(d.sem); err != nil {
+			return nil, err
 		}
-		return pl.hold(d.sem)
+		if d.locker != nil {
+			return pl.holdBackend(d)
+		}
+		return func() {}, nil
 	}
 	unlock, err := d.sem.lock(ctx)
 	if err != nil {

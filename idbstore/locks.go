@@ -103,3 +103,25 @@ func (b *Backend) LockGroup(ctx context.Context, groupID []byte) (func(), error)
 	}
 	return unlock, nil
 }
+
+var _ mlsidb.AsyncLocker = (*Backend)(nil)
+
+// LockAsync implements [mlsidb.AsyncLocker]: Lock without blocking, the
+// Web Lock's grant calling done.
+func (b *Backend) LockAsync(done func(unlock func(), err error)) {
+	if e := b.closed.Load(); e != nil {
+		done(nil, e)
+		return
+	}
+	if b.locks.IsUndefined() {
+		done(func() {}, nil)
+		return
+	}
+	jsbridge.WebLockAsync(b.locks, b.writerLock, func(unlock func(), err error) {
+		if err != nil {
+			done(nil, b.fail("lock", "", err))
+			return
+		}
+		done(unlock, nil)
+	})
+}

@@ -169,3 +169,53 @@ func SignalContext(parent context.Context, signal js.Value) (context.Context, co
 		})
 	}
 }
+
+// WebLockAsync requests the exclusive Web Lock called name from the
+// LockManager locks and calls done once: with its unlock function when it
+// is granted (from the grant's JS callback: done must not block), or with
+// the error the request failed with. It is WebLock for callers that must
+// not block; there is no context: the request cannot be abandoned.
+func WebLockAsync(locks js.Value, name string, done func(unlock func(), err error)) {
+	var callback, onErr js.Func
+	var settled atomic.Bool
+	release := func() {
+		callback.Release()
+		onErr.Release()
+	}
+	callback = js.FuncOf(func(js.Value, []js.Value) any {
+		release()
+		if !settled.CompareAndSwap(false, true) {
+			return js.Undefined()
+		}
+		// The lock is held until the Promise returned here resolves.
+		promise, d := newDeferred()
+		var once sync.Once
+		done(func() { once.Do(func() { d.resolve(js.Undefined()) }) }, nil)
+		return promise
+	})
+	onErr = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		release()
+		if !settled.CompareAndSwap(false, true) {
+			return nil
+		}
+		reason := js.Undefined()
+		if len(args) > 0 {
+			reason = args[0]
+		}
+		err := FromJS(reason)
+		if err == nil {
+			err = NewError("Error", "the lock request was rejected")
+		}
+		done(nil, err)
+		return nil
+	})
+	var req js.Value
+	if err := Catch(func() { req = locks.Call("request", name, jsExclusive, callback) }); err != nil {
+		release()
+		done(nil, err)
+		return
+	}
+	req.Call("then", js.Undefined(), onErr)
+}
+
+var jsExclusive = js.ValueOf(map[string]any{"mode": "exclusive"})

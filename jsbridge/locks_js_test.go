@@ -193,3 +193,46 @@ func TestSignalContext(t *testing.T) {
 		t.Fatal("cancel did nothing")
 	}
 }
+
+// WebLockAsync: granted from the lock's callback; a second request waits
+// for the first's unlock (also against the blocking WebLock); unlock is
+// idempotent; a refused request reports its error.
+func TestWebLockAsync(t *testing.T) {
+	locks := LockManager()
+	const name = "jsbridge-test-lock-async"
+	type grant struct {
+		unlock func()
+		err    error
+	}
+	first, second := make(chan grant, 1), make(chan grant, 1)
+	WebLockAsync(locks, name, func(unlock func(), err error) { first <- grant{unlock, err} })
+	WebLockAsync(locks, name, func(unlock func(), err error) { second <- grant{unlock, err} })
+	g1 := <-first
+	if g1.err != nil {
+		t.Fatal(g1.err)
+	}
+	select {
+	case <-second:
+		t.Fatal("the second request was granted while the first held the lock")
+	case <-time.After(50 * time.Millisecond):
+	}
+	g1.unlock()
+	g1.unlock()
+	g2 := <-second
+	if g2.err != nil {
+		t.Fatal(g2.err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := WebLock(ctx, locks, name); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("WebLock while WebLockAsync holds the lock: %v", err)
+	}
+	g2.unlock()
+	waitReleased(t, name)
+
+	failed := make(chan error, 1)
+	WebLockAsync(locks, "-names starting with a dash are refused", func(_ func(), err error) { failed <- err })
+	if err := <-failed; err == nil {
+		t.Fatal("a refused request reported no error")
+	}
+}

@@ -531,8 +531,9 @@ func (a *api) callMany(_ js.Value, args []js.Value) any {
 }
 
 // begin(handle) starts a transaction on a store or, nested, on a
-// transaction; it resolves to the transaction's handle. When the write
-// lock is free that is at once; otherwise a goroutine waits for it.
+// transaction; it resolves to the transaction's handle once the
+// transaction holds the writer locks (Provider.BeginAsync: the Web Lock's
+// grant settles it; a goroutine waits only when this page's lock is held).
 func (a *api) begin(_ js.Value, args []js.Value) any {
 	if len(args) != 1 || args[0].Type() != js.TypeNumber {
 		return jsbridge.Rejected(badArg("begin", "want 1 argument (store or transaction handle)"))
@@ -552,22 +553,13 @@ func (a *api) begin(_ js.Value, args []js.Value) any {
 		return a.register(func(id int) { a.txs[id] = &txHandle{tx: tx, parent: parent} })
 	}
 	return jsbridge.Settle(func(done func(any, error)) {
-		tx, ok, err := p.TryBegin()
-		switch {
-		case err != nil:
-			done(nil, err)
-		case ok:
+		p.BeginAsync(func(tx *mlsidb.Tx, err error) {
+			if err != nil {
+				done(nil, err)
+				return
+			}
 			done(register(tx), nil)
-		default:
-			go func() {
-				tx, err := p.Begin(context.Background())
-				if err != nil {
-					done(nil, err)
-					return
-				}
-				done(register(tx), nil)
-			}()
-		}
+		})
 	})
 }
 
