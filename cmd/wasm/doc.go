@@ -7,13 +7,17 @@
 // takes the object and deletes the property, so no global is left behind.
 // The object holds:
 //
-//	methods                    the dispatch table: [{name, go, openmls, group, args, result}]
+//	methods                    the dispatch table: [{name, go, openmls, group, args, keys, result}]
+//	                           (keys: the positions of the key arguments, which JS checks itself
+//	                           for the writes it queues in a transaction)
+//	maxKeyLen                  mlsidb.MaxKeyLen
 //	version                    the provider version (mlsidb.CurrentVersion)
 //	open(name, durability, blockedTimeoutMs?, listener?)
 //	                           Promise of a store handle
 //	close(handle)              Promise; closes a store handle
 //	call(handle, name, ...args) Promise of the method's result (the 56
 //	                           methods, deleteGroup, loadGroup)
+//	callMany(handle, batch)    Promise; runs calls packed in a Uint8Array (decodeCalls), in order
 //	begin(handle)              Promise of a transaction handle (handle: store or transaction)
 //	end(txHandle, commit)      Promise; commits (true) or rolls back (false)
 //	importOpenMls(handle, snapshot, dropOrphans)  Promise; imports a MemoryStorage snapshot
