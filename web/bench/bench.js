@@ -554,7 +554,7 @@ const scales = new Map();
  * transactions of batch groups each; returns the fill time and the wasm
  * memory afterwards.
  */
-export async function scaleFill(name, n, batch = 20) {
+export async function scaleFill(name, n, batch = 10) {
   const store = await mlsidb.openStore({ name });
   const t0 = performance.now();
   for (let first = 0; first < n; first += batch) {
@@ -572,7 +572,7 @@ export async function scaleFill(name, n, batch = 20) {
 }
 
 /** scaleFill for raw IndexedDB: the same records, as Raw stores them. */
-export async function rawScaleFill(name, n, batch = 20) {
+export async function rawScaleFill(name, n, batch = 10) {
   const raw = new Raw(await openRaw(name), 'strict');
   const t0 = performance.now();
   for (let first = 0; first < n; first += batch) {
