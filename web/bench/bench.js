@@ -374,13 +374,17 @@ async function mlsCreate(s, g) {
   });
 }
 
-// noLocks runs fn with navigator.locks.request granting every lock at once
-// without asking the browser (fn must not run concurrently with other
-// users of locks): it measures what the cross-tab lock costs a call.
+// noLocks runs fn with navigator.locks.request granting every lock without
+// asking the browser, on the next microtask (fn must not run concurrently
+// with other users of locks): it measures what the cross-tab Web Lock, a
+// round trip to the browser process, costs a write.
 async function noLocks(fn) {
   const proto = Object.getPrototypeOf(navigator.locks);
   const request = proto.request;
-  proto.request = async function (name, opts, cb) { return (typeof opts === 'function' ? opts : cb)(); };
+  proto.request = async function (name, opts, cb) {
+    await null;
+    return (typeof opts === 'function' ? opts : cb)();
+  };
   try {
     return await fn();
   } finally {
