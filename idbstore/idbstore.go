@@ -68,6 +68,16 @@ type Options struct {
 	// off: writers are then serialized within each provider only (see
 	// Backend.WebLocks).
 	LockManager js.Value
+	// LeaseIdle is how long the connection keeps the writer Web Lock after
+	// a write when no other connection asks for it (they ask on a
+	// BroadcastChannel and get it as soon as the current write ends).
+	// Zero means DefaultLeaseIdle; a negative duration turns the lease
+	// off, so that each write requests the lock and releases it.
+	LeaseIdle time.Duration
+	// LeaseMax bounds how long the connection keeps the writer lock over
+	// back-to-back writes before it lets others have a turn. Zero means
+	// DefaultLeaseMax.
+	LeaseMax time.Duration
 }
 
 // Backend is an [mlsidb.Backend] over one IndexedDB database. It is safe
@@ -80,7 +90,8 @@ type Backend struct {
 
 	locks       js.Value // the LockManager, or undefined
 	writerLock  string   // Web Lock name of the writer lock
-	groupPrefix string   // Web Lock names of group locks start with it
+	lease       *writerLease
+	groupPrefix string // Web Lock names of group locks start with it
 
 	closed    atomic.Pointer[closedError]
 	done      chan struct{} // closed once closed is set
@@ -357,6 +368,7 @@ func newBackend(name string, db js.Value, opts Options) (*Backend, error) {
 		}
 		b.storeNames[s] = js.ValueOf(s)
 	}
+	b.lease = newWriterLease(b, opts.LeaseIdle, opts.LeaseMax)
 	b.onVersion = js.FuncOf(func(js.Value, []js.Value) any {
 		b.shut(ErrVersionChange.(*closedError))
 		return nil
@@ -378,6 +390,7 @@ func (b *Backend) shut(why *closedError) {
 	}
 	close(b.done)
 	_ = jsbridge.Catch(func() { b.db.Call("close") })
+	b.lease.close(why)
 	b.closeEndpoints()
 	b.release.Do(func() {
 		b.db.Set("onversionchange", js.Null())

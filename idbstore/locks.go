@@ -72,7 +72,11 @@ func (b *Backend) WebLocks() bool { return !b.locks.IsUndefined() }
 // "mlsidb:<name>:store", which every provider over the database, in every
 // tab and worker, takes for each write and each transaction. Without Web
 // Locks (see WebLocks) it holds nothing. The provider takes it before it
-// opens any IndexedDB transaction of the write.
+// opens any IndexedDB transaction of the write. The connection keeps the
+// Web Lock between writes for a while (see lease.go and
+// Options.LeaseIdle), so that a tab's next write does not ask the browser
+// again; another connection that wants it gets it when the current write
+// ends.
 func (b *Backend) Lock(ctx context.Context) (func(), error) {
 	if err := b.begin(ctx); err != nil {
 		return nil, err
@@ -80,8 +84,11 @@ func (b *Backend) Lock(ctx context.Context) (func(), error) {
 	if b.locks.IsUndefined() {
 		return func() {}, nil
 	}
-	unlock, err := jsbridge.WebLock(ctx, b.locks, b.writerLock)
+	unlock, err := b.lease.lock(ctx)
 	if err != nil {
+		if ctx.Err() != nil && err == ctx.Err() {
+			return nil, err
+		}
 		return nil, b.fail("lock", "", err)
 	}
 	return unlock, nil
@@ -117,7 +124,7 @@ func (b *Backend) LockAsync(done func(unlock func(), err error)) {
 		done(func() {}, nil)
 		return
 	}
-	jsbridge.WebLockAsync(b.locks, b.writerLock, func(unlock func(), err error) {
+	b.lease.acquire(func(unlock func(), err error) {
 		if err != nil {
 			done(nil, b.fail("lock", "", err))
 			return

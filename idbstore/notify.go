@@ -3,13 +3,18 @@
 package idbstore
 
 import (
+	"sync"
 	"syscall/js"
 
 	"github.com/mlsidb/mlsidb"
 	"github.com/mlsidb/mlsidb/jsbridge"
 )
 
-var jsBroadcastChannel = js.Global().Get("BroadcastChannel")
+var (
+	jsBroadcastChannel = js.Global().Get("BroadcastChannel")
+	jsSetTimeout       = js.Global().Get("setTimeout")
+	jsClearTimeout     = js.Global().Get("clearTimeout")
+)
 
 // channelName is the BroadcastChannel of database name's changes.
 func channelName(name string) string { return "mlsidb:" + name }
@@ -18,10 +23,53 @@ func channelName(name string) string { return "mlsidb:" + name }
 // format is ignored instead of misread.
 const changeMessageVersion = 1
 
-// endpoint is one Notify: a BroadcastChannel and its message handler.
+// endpoint is one Notify: a BroadcastChannel, its message handler, and
+// the changes published but not posted yet.
 type endpoint struct {
 	ch        js.Value
 	onMessage js.Func
+	onFlush   js.Func // posts pending; run by setTimeout
+
+	mu      sync.Mutex
+	pending pendingChange
+	timer   js.Value // the setTimeout id of the scheduled flush, or undefined
+}
+
+// pendingChange is the union of the changes published since the last post:
+// each group and method group once.
+type pendingChange struct {
+	groups  [][]byte
+	seen    map[string]struct{}
+	methods uint64 // bit i: method group i
+}
+
+func (p *pendingChange) add(c mlsidb.Change) {
+	for _, g := range c.Groups {
+		if _, ok := p.seen[string(g)]; ok {
+			continue
+		}
+		if p.seen == nil {
+			p.seen = map[string]struct{}{}
+		}
+		p.seen[string(g)] = struct{}{}
+		p.groups = append(p.groups, append([]byte(nil), g...))
+	}
+	for _, g := range c.MethodGroups {
+		p.methods |= 1 << uint(g)
+	}
+}
+
+func (p *pendingChange) empty() bool { return len(p.groups) == 0 && p.methods == 0 }
+
+// change returns the union as one Change.
+func (p *pendingChange) change() mlsidb.Change {
+	c := mlsidb.Change{Groups: p.groups}
+	for g := 0; g < 64; g++ {
+		if p.methods&(1<<uint(g)) != 0 {
+			c.MethodGroups = append(c.MethodGroups, mlsidb.MethodGroup(g))
+		}
+	}
+	return c
 }
 
 // Notify implements [mlsidb.Notifier] with a BroadcastChannel named
@@ -60,12 +108,28 @@ func (b *Backend) Notify(receive func(mlsidb.Change)) (publish func(mlsidb.Chang
 	}
 	b.endpoints[e] = struct{}{}
 	b.notifyMu.Unlock()
+	e.onFlush = js.FuncOf(func(js.Value, []js.Value) any {
+		e.flush()
+		return nil
+	})
+	// publish does not post at once: posting costs the page about a tenth
+	// of a millisecond, more than the rest of a small write, and the write
+	// would wait for it. The change is added to the pending ones and a
+	// task (setTimeout 0) posts their union, after the write's caller has
+	// gone on; a burst of commits becomes one message.
 	publish = func(c mlsidb.Change) {
 		if b.Err() != nil {
 			return
 		}
-		msg := encodeChange(c)
-		_ = jsbridge.Catch(func() { ch.Call("postMessage", msg) })
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.pending.add(c)
+		if e.timer.IsUndefined() {
+			if err := jsbridge.Catch(func() { e.timer = jsSetTimeout.Invoke(e.onFlush, 0) }); err != nil {
+				e.timer = js.Undefined()
+				e.postLocked()
+			}
+		}
 	}
 	stop = func() {
 		b.notifyMu.Lock()
@@ -79,12 +143,43 @@ func (b *Backend) Notify(receive func(mlsidb.Change)) (publish func(mlsidb.Chang
 	return publish, stop
 }
 
+// flush posts the pending changes (the scheduled flush ran).
+func (e *endpoint) flush() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.timer = js.Undefined()
+	e.postLocked()
+}
+
+// postLocked posts the pending changes, if any, as one message; e.mu is
+// held.
+func (e *endpoint) postLocked() {
+	p := e.pending
+	e.pending = pendingChange{}
+	if p.empty() {
+		return
+	}
+	msg := encodeChange(p.change())
+	_ = jsbridge.Catch(func() { e.ch.Call("postMessage", msg) })
+}
+
+// close posts what is pending at once, then closes the channel.
 func (e *endpoint) close() {
+	e.mu.Lock()
+	if !e.timer.IsUndefined() {
+		_ = jsbridge.Catch(func() { jsClearTimeout.Invoke(e.timer) })
+		e.timer = js.Undefined()
+	}
+	e.postLocked()
+	e.mu.Unlock()
 	_ = jsbridge.Catch(func() {
 		e.ch.Set("onmessage", js.Null())
 		e.ch.Call("close")
 	})
 	e.onMessage.Release()
+	if e.onFlush.Truthy() {
+		e.onFlush.Release()
+	}
 }
 
 // closeEndpoints closes every endpoint; the backend has closed.

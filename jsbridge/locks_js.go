@@ -176,15 +176,34 @@ func SignalContext(parent context.Context, signal js.Value) (context.Context, co
 // the error the request failed with. It is WebLock for callers that must
 // not block; there is no context: the request cannot be abandoned.
 func WebLockAsync(locks js.Value, name string, done func(unlock func(), err error)) {
+	webLockAsync(locks, name, false, done)
+}
+
+// WebLockTryAsync is WebLockAsync with ifAvailable: when another holder
+// has the lock (or others wait for it), done gets a nil unlock and a nil
+// error at once instead of waiting.
+func WebLockTryAsync(locks js.Value, name string, done func(unlock func(), err error)) {
+	webLockAsync(locks, name, true, done)
+}
+
+func webLockAsync(locks js.Value, name string, ifAvailable bool, done func(unlock func(), err error)) {
+	opts := jsExclusive
+	if ifAvailable {
+		opts = jsExclusiveIfAvailable
+	}
 	var callback, onErr js.Func
 	var settled atomic.Bool
 	release := func() {
 		callback.Release()
 		onErr.Release()
 	}
-	callback = js.FuncOf(func(js.Value, []js.Value) any {
+	callback = js.FuncOf(func(_ js.Value, args []js.Value) any {
 		release()
 		if !settled.CompareAndSwap(false, true) {
+			return js.Undefined()
+		}
+		if ifAvailable && len(args) > 0 && args[0].IsNull() { // not available
+			done(nil, nil)
 			return js.Undefined()
 		}
 		// The lock is held until the Promise returned here resolves.
@@ -210,7 +229,7 @@ func WebLockAsync(locks js.Value, name string, done func(unlock func(), err erro
 		return nil
 	})
 	var req js.Value
-	if err := Catch(func() { req = locks.Call("request", name, jsExclusive, callback) }); err != nil {
+	if err := Catch(func() { req = locks.Call("request", name, opts, callback) }); err != nil {
 		release()
 		done(nil, err)
 		return
@@ -218,4 +237,7 @@ func WebLockAsync(locks js.Value, name string, done func(unlock func(), err erro
 	req.Call("then", js.Undefined(), onErr)
 }
 
-var jsExclusive = js.ValueOf(map[string]any{"mode": "exclusive"})
+var (
+	jsExclusive            = js.ValueOf(map[string]any{"mode": "exclusive"})
+	jsExclusiveIfAvailable = js.ValueOf(map[string]any{"mode": "exclusive", "ifAvailable": true})
+)

@@ -236,3 +236,34 @@ func TestWebLockAsync(t *testing.T) {
 		t.Fatal("a refused request reported no error")
 	}
 }
+
+// WebLockTryAsync: granted at once when the lock is free; a nil unlock and
+// no error while another holder has it.
+func TestWebLockTryAsync(t *testing.T) {
+	locks := LockManager()
+	const name = "jsbridge-test-lock-try"
+	type grant struct {
+		unlock func()
+		err    error
+	}
+	try := func() grant {
+		ch := make(chan grant, 1)
+		WebLockTryAsync(locks, name, func(unlock func(), err error) { ch <- grant{unlock, err} })
+		return <-ch
+	}
+	g := try()
+	if g.err != nil || g.unlock == nil {
+		t.Fatalf("free lock: unlock %v, err %v", g.unlock != nil, g.err)
+	}
+	if busy := try(); busy.err != nil || busy.unlock != nil {
+		t.Fatalf("held lock: unlock %v (want nil), err %v", busy.unlock != nil, busy.err)
+	}
+	g.unlock()
+	waitReleased(t, name)
+	if again := try(); again.err != nil || again.unlock == nil {
+		t.Fatalf("released lock: unlock %v, err %v", again.unlock != nil, again.err)
+	} else {
+		again.unlock()
+	}
+	waitReleased(t, name)
+}

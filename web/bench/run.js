@@ -26,6 +26,8 @@ function parseArgs(argv) {
     else if (a === '--rounds') o.rounds = Number(argv[++i]);
     else if (a === '--scale') o.scale = argv[++i].split(',').map(Number);
     else if (a === '--scale-only') o.scaleOnly = true;
+    else if (a === '--small-only') o.smallOnly = true; // strict small cases only, no results file
+
     else throw new Error(`unknown argument ${a}`);
   }
   return o;
@@ -312,6 +314,11 @@ async function main() {
     let strict = null;
     let relaxed = null;
     let lock = null;
+    if (opts.smallOnly) {
+      const r = await smallCases(page, 'strict');
+      console.log(JSON.stringify(r, null, 1));
+      return;
+    }
     if (!opts.scaleOnly) {
       log('strict durability...');
       strict = await smallCases(page, 'strict');
