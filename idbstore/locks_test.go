@@ -230,3 +230,31 @@ func TestDone(t *testing.T) {
 		t.Fatalf("Err() after Close = %v", b2.Err())
 	}
 }
+
+// Changes published in one turn of the event loop go out as one message:
+// the union of their groups (each once) and method groups. What is pending
+// when the backend closes is still posted.
+func TestNotifyCoalesces(t *testing.T) {
+	name := uniqueName(t)
+	b1 := openNamed(t, name, Options{})
+	b2 := openNamed(t, name, Options{})
+	_, pub, stop1 := changeChan(b1)
+	defer stop1()
+	c2, _, stop2 := changeChan(b2)
+	defer stop2()
+	pub(mlsidb.Change{Groups: [][]byte{[]byte("a")}, MethodGroups: []mlsidb.MethodGroup{mlsidb.MethodGroupPsk}})
+	pub(mlsidb.Change{Groups: [][]byte{[]byte("b"), []byte("a")}, MethodGroups: []mlsidb.MethodGroup{mlsidb.MethodGroupTree}})
+	got := nextChange(t, c2)
+	wantGroups := [][]byte{[]byte("a"), []byte("b")}
+	wantMGs := []mlsidb.MethodGroup{mlsidb.MethodGroupTree, mlsidb.MethodGroupPsk}
+	if !slices.EqualFunc(got.Groups, wantGroups, bytes.Equal) || !slices.Equal(got.MethodGroups, wantMGs) {
+		t.Fatalf("got %+v; want groups a, b and method groups tree, psk in one change", got)
+	}
+	noChange(t, c2, "a second message for the same turn")
+
+	pub(mlsidb.Change{Groups: [][]byte{[]byte("c")}})
+	b1.Close()
+	if got := nextChange(t, c2); len(got.Groups) != 1 || string(got.Groups[0]) != "c" {
+		t.Fatalf("the change pending at Close: got %+v", got)
+	}
+}
