@@ -101,12 +101,7 @@ func (l *lockingAsync) isHeld() bool {
 func newAsyncLocking(t *testing.T, later bool) (*mlsidb.Provider, *lockingAsync) {
 	t.Helper()
 	l := &lockingAsync{fakeAsync: &fakeAsync{mem: memstore.New(), later: later}}
-	p, err := mlsidb.New(context.Background(), l, mlsidb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	return p, l
+	return providerOver(t, l), l
 }
 
 // Over a backend whose writer lock is taken asynchronously, writes and
@@ -143,15 +138,9 @@ func TestAsyncBackendLock(t *testing.T) {
 				t.Fatal("a transaction runs without the backend's lock")
 			}
 			must(t, tx.Store().WriteTree(context.Background(), []byte("g"), []byte("t")))
-			other := make(chan error, 1)
-			p.Async(func(ctx context.Context, s mlsidb.Store) (any, error) {
-				return nil, s.WriteContext(ctx, []byte("g"), []byte("c"))
-			}, func(_ any, err error) { other <- err })
-			select {
-			case err := <-other:
-				t.Fatalf("a write finished (%v) while the transaction held the locks", err)
-			default:
-			}
+			other := startWaiting(t, p, "a write", func(ctx context.Context, s mlsidb.Store) error {
+				return s.WriteContext(ctx, []byte("g"), []byte("c"))
+			})
 			done := make(chan error, 1)
 			tx.CommitAsync(func(err error) { done <- err })
 			must(t, <-done)
@@ -172,23 +161,9 @@ func TestAsyncBackendLock(t *testing.T) {
 // nothing.
 func TestAsyncBackendLockConcurrent(t *testing.T) {
 	p, l := newAsyncLocking(t, true)
-	s := asyncStore{p}
-	const n = 30
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := s.AppendOwnLeafNode(context.Background(), []byte("g"), []byte{byte(i)}); err != nil {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
-	leaves, err := s.OwnLeafNodes(context.Background(), []byte("g"))
-	must(t, err)
-	if len(leaves) != n || l.isHeld() {
-		t.Fatalf("%d leaf nodes (want %d), lock held %v", len(leaves), n, l.isHeld())
+	appendConcurrently(t, asyncStore{p}, 30, false)
+	if l.isHeld() {
+		t.Fatal("the lock is still held after the appends")
 	}
 }
 
@@ -218,12 +193,61 @@ func (f *fakeAsync) ApplyAsync(ops []mlsidb.Op, done func(error)) {
 func newAsync(t *testing.T, later bool) (*mlsidb.Provider, *fakeAsync) {
 	t.Helper()
 	f := &fakeAsync{mem: memstore.New(), later: later}
-	p, err := mlsidb.New(context.Background(), f, mlsidb.Options{})
-	if err != nil {
-		t.Fatal(err)
+	return providerOver(t, f), f
+}
+
+// startWaiting starts write through p.Async while a transaction holds the
+// writer lock, fails the test if it has finished by then, and returns the
+// channel its error comes on once the lock is free. what names it in the
+// failure.
+func startWaiting(t *testing.T, p *mlsidb.Provider, what string, write func(ctx context.Context, s mlsidb.Store) error) <-chan error {
+	t.Helper()
+	ch := make(chan error, 1)
+	p.Async(func(ctx context.Context, s mlsidb.Store) (any, error) {
+		return nil, write(ctx, s)
+	}, func(_ any, err error) { ch <- err })
+	select {
+	case err := <-ch:
+		t.Fatalf("%s finished (%v) while the transaction held the lock", what, err)
+	default:
 	}
-	t.Cleanup(func() { p.Close() })
-	return p, f
+	return ch
+}
+
+// appendConcurrently appends n leaf nodes to group "g" through s from n
+// goroutines, each also queuing a proposal when queue is set, waits for
+// them, and checks that group "g" then has n leaf nodes (and n queued
+// proposals).
+func appendConcurrently(t *testing.T, s asyncStore, n int, queue bool) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if err := s.AppendOwnLeafNode(context.Background(), []byte("g"), []byte{byte(i)}); err != nil {
+				t.Error(err)
+			}
+			if !queue {
+				return
+			}
+			if err := s.QueueProposal(context.Background(), []byte("g"), []byte{'r', byte(i)}, []byte{byte(i)}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	leaves, err := s.OwnLeafNodes(context.Background(), []byte("g"))
+	must(t, err)
+	if len(leaves) != n {
+		t.Fatalf("%d leaf nodes, want %d", len(leaves), n)
+	}
+	if !queue {
+		return
+	}
+	refs, err := s.QueuedProposalRefs(context.Background(), []byte("g"))
+	must(t, err)
+	if len(refs) != n {
+		t.Fatalf("%d proposals, want %d", len(refs), n)
+	}
 }
 
 // asyncResult is what done received, and whether Async had returned then.
@@ -361,15 +385,9 @@ func TestAsyncWaitsForTheLock(t *testing.T) {
 	if _, ok, _ := p.TryBegin(); ok {
 		t.Fatal("a second TryBegin began while the first transaction runs")
 	}
-	ch := make(chan error, 1)
-	p.Async(func(ctx context.Context, s mlsidb.Store) (any, error) {
-		return nil, s.AppendOwnLeafNode(ctx, []byte("g"), []byte("outside"))
-	}, func(_ any, err error) { ch <- err })
-	select {
-	case err := <-ch:
-		t.Fatalf("the call finished (%v) while the transaction held the lock", err)
-	default:
-	}
+	ch := startWaiting(t, p, "the call", func(ctx context.Context, s mlsidb.Store) error {
+		return s.AppendOwnLeafNode(ctx, []byte("g"), []byte("outside"))
+	})
 	must(t, tx.Store().AppendOwnLeafNode(context.Background(), []byte("g"), []byte("inside")))
 	tx.Rollback()
 	must(t, <-ch)
@@ -382,29 +400,7 @@ func TestAsyncWaitsForTheLock(t *testing.T) {
 // Concurrent read-modify-writes through Async lose nothing.
 func TestAsyncConcurrentAppends(t *testing.T) {
 	p, _ := newAsync(t, true)
-	s := asyncStore{p}
-	const n = 40
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := s.AppendOwnLeafNode(context.Background(), []byte("g"), []byte{byte(i)}); err != nil {
-				t.Error(err)
-			}
-			if err := s.QueueProposal(context.Background(), []byte("g"), []byte{'r', byte(i)}, []byte{byte(i)}); err != nil {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
-	leaves, err := s.OwnLeafNodes(context.Background(), []byte("g"))
-	must(t, err)
-	refs, err := s.QueuedProposalRefs(context.Background(), []byte("g"))
-	must(t, err)
-	if len(leaves) != n || len(refs) != n {
-		t.Fatalf("%d leaf nodes and %d proposals, want %d each", len(leaves), len(refs), n)
-	}
+	appendConcurrently(t, asyncStore{p}, 40, true)
 }
 
 // A call that reads after it wrote runs the ordinary way and sees its
@@ -569,263 +565,256 @@ func TestTxBlocking(t *testing.T) {
 }
 
 // asyncStore is a StorageProvider whose every call goes through
-// Provider.Async.
+// Provider.Async. Its methods pass the Store method they stand for, as a
+// method expression (mlsidb.Store.Tree), to do1, do2 or get1; the context
+// they are given is not used, as Async hands the call its own.
 type asyncStore struct{ p *mlsidb.Provider }
 
 var _ mlsidb.StorageProvider = asyncStore{}
 
-func (s asyncStore) WriteMlsJoinConfig(ctx context.Context, groupID []byte, config []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.WriteMlsJoinConfig(ctx, groupID, config) })
+// do1 calls m(st, ctx, a) through Async.
+func do1(s asyncStore, m func(mlsidb.Store, context.Context, []byte) error, a []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error { return m(st, ctx, a) })
 }
 
-func (s asyncStore) MlsGroupJoinConfig(ctx context.Context, groupID []byte) ([]byte, error) {
-	return get(s, func(ctx context.Context, st mlsidb.Store) ([]byte, error) { return st.MlsGroupJoinConfig(ctx, groupID) })
+// do2 calls m(st, ctx, a, b) through Async.
+func do2(s asyncStore, m func(mlsidb.Store, context.Context, []byte, []byte) error, a, b []byte) error {
+	return do(s, func(ctx context.Context, st mlsidb.Store) error { return m(st, ctx, a, b) })
 }
 
-func (s asyncStore) DeleteGroupConfig(ctx context.Context, groupID []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.DeleteGroupConfig(ctx, groupID) })
+// get1 calls m(st, ctx, a) through Async and returns its result.
+func get1[T any](s asyncStore, m func(mlsidb.Store, context.Context, []byte) (T, error), a []byte) (T, error) {
+	return get(s, func(ctx context.Context, st mlsidb.Store) (T, error) { return m(st, ctx, a) })
 }
 
-func (s asyncStore) WriteTree(ctx context.Context, groupID []byte, tree []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.WriteTree(ctx, groupID, tree) })
+func (s asyncStore) WriteMlsJoinConfig(_ context.Context, groupID, config []byte) error {
+	return do2(s, mlsidb.Store.WriteMlsJoinConfig, groupID, config)
 }
 
-func (s asyncStore) Tree(ctx context.Context, groupID []byte) ([]byte, error) {
-	return get(s, func(ctx context.Context, st mlsidb.Store) ([]byte, error) { return st.Tree(ctx, groupID) })
+func (s asyncStore) MlsGroupJoinConfig(_ context.Context, groupID []byte) ([]byte, error) {
+	return get1(s, mlsidb.Store.MlsGroupJoinConfig, groupID)
 }
 
-func (s asyncStore) DeleteTree(ctx context.Context, groupID []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.DeleteTree(ctx, groupID) })
+func (s asyncStore) DeleteGroupConfig(_ context.Context, groupID []byte) error {
+	return do1(s, mlsidb.Store.DeleteGroupConfig, groupID)
 }
 
-func (s asyncStore) WriteContext(ctx context.Context, groupID []byte, groupContext []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.WriteContext(ctx, groupID, groupContext) })
+func (s asyncStore) WriteTree(_ context.Context, groupID, tree []byte) error {
+	return do2(s, mlsidb.Store.WriteTree, groupID, tree)
 }
 
-func (s asyncStore) GroupContext(ctx context.Context, groupID []byte) ([]byte, error) {
-	return get(s, func(ctx context.Context, st mlsidb.Store) ([]byte, error) { return st.GroupContext(ctx, groupID) })
+func (s asyncStore) Tree(_ context.Context, groupID []byte) ([]byte, error) {
+	return get1(s, mlsidb.Store.Tree, groupID)
 }
 
-func (s asyncStore) DeleteContext(ctx context.Context, groupID []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.DeleteContext(ctx, groupID) })
+func (s asyncStore) DeleteTree(_ context.Context, groupID []byte) error {
+	return do1(s, mlsidb.Store.DeleteTree, groupID)
 }
 
-func (s asyncStore) WriteInterimTranscriptHash(ctx context.Context, groupID []byte, hash []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error {
-		return st.WriteInterimTranscriptHash(ctx, groupID, hash)
-	})
+func (s asyncStore) WriteContext(_ context.Context, groupID, groupContext []byte) error {
+	return do2(s, mlsidb.Store.WriteContext, groupID, groupContext)
 }
 
-func (s asyncStore) InterimTranscriptHash(ctx context.Context, groupID []byte) ([]byte, error) {
-	return get(s, func(ctx context.Context, st mlsidb.Store) ([]byte, error) {
-		return st.InterimTranscriptHash(ctx, groupID)
-	})
+func (s asyncStore) GroupContext(_ context.Context, groupID []byte) ([]byte, error) {
+	return get1(s, mlsidb.Store.GroupContext, groupID)
 }
 
-func (s asyncStore) DeleteInterimTranscriptHash(ctx context.Context, groupID []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.DeleteInterimTranscriptHash(ctx, groupID) })
+func (s asyncStore) DeleteContext(_ context.Context, groupID []byte) error {
+	return do1(s, mlsidb.Store.DeleteContext, groupID)
 }
 
-func (s asyncStore) WriteConfirmationTag(ctx context.Context, groupID []byte, tag []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.WriteConfirmationTag(ctx, groupID, tag) })
+func (s asyncStore) WriteInterimTranscriptHash(_ context.Context, groupID, hash []byte) error {
+	return do2(s, mlsidb.Store.WriteInterimTranscriptHash, groupID, hash)
 }
 
-func (s asyncStore) ConfirmationTag(ctx context.Context, groupID []byte) ([]byte, error) {
-	return get(s, func(ctx context.Context, st mlsidb.Store) ([]byte, error) { return st.ConfirmationTag(ctx, groupID) })
+func (s asyncStore) InterimTranscriptHash(_ context.Context, groupID []byte) ([]byte, error) {
+	return get1(s, mlsidb.Store.InterimTranscriptHash, groupID)
 }
 
-func (s asyncStore) DeleteConfirmationTag(ctx context.Context, groupID []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.DeleteConfirmationTag(ctx, groupID) })
+func (s asyncStore) DeleteInterimTranscriptHash(_ context.Context, groupID []byte) error {
+	return do1(s, mlsidb.Store.DeleteInterimTranscriptHash, groupID)
 }
 
-func (s asyncStore) WriteGroupState(ctx context.Context, groupID []byte, state []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.WriteGroupState(ctx, groupID, state) })
+func (s asyncStore) WriteConfirmationTag(_ context.Context, groupID, tag []byte) error {
+	return do2(s, mlsidb.Store.WriteConfirmationTag, groupID, tag)
 }
 
-func (s asyncStore) GroupState(ctx context.Context, groupID []byte) ([]byte, error) {
-	return get(s, func(ctx context.Context, st mlsidb.Store) ([]byte, error) { return st.GroupState(ctx, groupID) })
+func (s asyncStore) ConfirmationTag(_ context.Context, groupID []byte) ([]byte, error) {
+	return get1(s, mlsidb.Store.ConfirmationTag, groupID)
 }
 
-func (s asyncStore) DeleteGroupState(ctx context.Context, groupID []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.DeleteGroupState(ctx, groupID) })
+func (s asyncStore) DeleteConfirmationTag(_ context.Context, groupID []byte) error {
+	return do1(s, mlsidb.Store.DeleteConfirmationTag, groupID)
 }
 
-func (s asyncStore) WriteMessageSecrets(ctx context.Context, groupID []byte, secrets []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.WriteMessageSecrets(ctx, groupID, secrets) })
+func (s asyncStore) WriteGroupState(_ context.Context, groupID, state []byte) error {
+	return do2(s, mlsidb.Store.WriteGroupState, groupID, state)
 }
 
-func (s asyncStore) MessageSecrets(ctx context.Context, groupID []byte) ([]byte, error) {
-	return get(s, func(ctx context.Context, st mlsidb.Store) ([]byte, error) { return st.MessageSecrets(ctx, groupID) })
+func (s asyncStore) GroupState(_ context.Context, groupID []byte) ([]byte, error) {
+	return get1(s, mlsidb.Store.GroupState, groupID)
 }
 
-func (s asyncStore) DeleteMessageSecrets(ctx context.Context, groupID []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.DeleteMessageSecrets(ctx, groupID) })
+func (s asyncStore) DeleteGroupState(_ context.Context, groupID []byte) error {
+	return do1(s, mlsidb.Store.DeleteGroupState, groupID)
 }
 
-func (s asyncStore) WriteResumptionPskStore(ctx context.Context, groupID []byte, store []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error {
-		return st.WriteResumptionPskStore(ctx, groupID, store)
-	})
+func (s asyncStore) WriteMessageSecrets(_ context.Context, groupID, secrets []byte) error {
+	return do2(s, mlsidb.Store.WriteMessageSecrets, groupID, secrets)
 }
 
-func (s asyncStore) ResumptionPskStore(ctx context.Context, groupID []byte) ([]byte, error) {
-	return get(s, func(ctx context.Context, st mlsidb.Store) ([]byte, error) { return st.ResumptionPskStore(ctx, groupID) })
+func (s asyncStore) MessageSecrets(_ context.Context, groupID []byte) ([]byte, error) {
+	return get1(s, mlsidb.Store.MessageSecrets, groupID)
 }
 
-func (s asyncStore) DeleteAllResumptionPskSecrets(ctx context.Context, groupID []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error {
-		return st.DeleteAllResumptionPskSecrets(ctx, groupID)
-	})
+func (s asyncStore) DeleteMessageSecrets(_ context.Context, groupID []byte) error {
+	return do1(s, mlsidb.Store.DeleteMessageSecrets, groupID)
 }
 
-func (s asyncStore) WriteOwnLeafIndex(ctx context.Context, groupID []byte, index []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.WriteOwnLeafIndex(ctx, groupID, index) })
+func (s asyncStore) WriteResumptionPskStore(_ context.Context, groupID, store []byte) error {
+	return do2(s, mlsidb.Store.WriteResumptionPskStore, groupID, store)
 }
 
-func (s asyncStore) OwnLeafIndex(ctx context.Context, groupID []byte) ([]byte, error) {
-	return get(s, func(ctx context.Context, st mlsidb.Store) ([]byte, error) { return st.OwnLeafIndex(ctx, groupID) })
+func (s asyncStore) ResumptionPskStore(_ context.Context, groupID []byte) ([]byte, error) {
+	return get1(s, mlsidb.Store.ResumptionPskStore, groupID)
 }
 
-func (s asyncStore) DeleteOwnLeafIndex(ctx context.Context, groupID []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.DeleteOwnLeafIndex(ctx, groupID) })
+func (s asyncStore) DeleteAllResumptionPskSecrets(_ context.Context, groupID []byte) error {
+	return do1(s, mlsidb.Store.DeleteAllResumptionPskSecrets, groupID)
 }
 
-func (s asyncStore) WriteGroupEpochSecrets(ctx context.Context, groupID []byte, secrets []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error {
-		return st.WriteGroupEpochSecrets(ctx, groupID, secrets)
-	})
+func (s asyncStore) WriteOwnLeafIndex(_ context.Context, groupID, index []byte) error {
+	return do2(s, mlsidb.Store.WriteOwnLeafIndex, groupID, index)
 }
 
-func (s asyncStore) GroupEpochSecrets(ctx context.Context, groupID []byte) ([]byte, error) {
-	return get(s, func(ctx context.Context, st mlsidb.Store) ([]byte, error) { return st.GroupEpochSecrets(ctx, groupID) })
+func (s asyncStore) OwnLeafIndex(_ context.Context, groupID []byte) ([]byte, error) {
+	return get1(s, mlsidb.Store.OwnLeafIndex, groupID)
 }
 
-func (s asyncStore) DeleteGroupEpochSecrets(ctx context.Context, groupID []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.DeleteGroupEpochSecrets(ctx, groupID) })
+func (s asyncStore) DeleteOwnLeafIndex(_ context.Context, groupID []byte) error {
+	return do1(s, mlsidb.Store.DeleteOwnLeafIndex, groupID)
 }
 
-func (s asyncStore) WriteApplicationExportTree(ctx context.Context, groupID []byte, tree []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error {
-		return st.WriteApplicationExportTree(ctx, groupID, tree)
-	})
+func (s asyncStore) WriteGroupEpochSecrets(_ context.Context, groupID, secrets []byte) error {
+	return do2(s, mlsidb.Store.WriteGroupEpochSecrets, groupID, secrets)
 }
 
-func (s asyncStore) ApplicationExportTree(ctx context.Context, groupID []byte) ([]byte, error) {
-	return get(s, func(ctx context.Context, st mlsidb.Store) ([]byte, error) {
-		return st.ApplicationExportTree(ctx, groupID)
-	})
+func (s asyncStore) GroupEpochSecrets(_ context.Context, groupID []byte) ([]byte, error) {
+	return get1(s, mlsidb.Store.GroupEpochSecrets, groupID)
 }
 
-func (s asyncStore) DeleteApplicationExportTree(ctx context.Context, groupID []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.DeleteApplicationExportTree(ctx, groupID) })
+func (s asyncStore) DeleteGroupEpochSecrets(_ context.Context, groupID []byte) error {
+	return do1(s, mlsidb.Store.DeleteGroupEpochSecrets, groupID)
 }
 
-func (s asyncStore) AppendOwnLeafNode(ctx context.Context, groupID []byte, leafNode []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.AppendOwnLeafNode(ctx, groupID, leafNode) })
+func (s asyncStore) WriteApplicationExportTree(_ context.Context, groupID, tree []byte) error {
+	return do2(s, mlsidb.Store.WriteApplicationExportTree, groupID, tree)
 }
 
-func (s asyncStore) OwnLeafNodes(ctx context.Context, groupID []byte) ([][]byte, error) {
-	return get(s, func(ctx context.Context, st mlsidb.Store) ([][]byte, error) { return st.OwnLeafNodes(ctx, groupID) })
+func (s asyncStore) ApplicationExportTree(_ context.Context, groupID []byte) ([]byte, error) {
+	return get1(s, mlsidb.Store.ApplicationExportTree, groupID)
 }
 
-func (s asyncStore) DeleteOwnLeafNodes(ctx context.Context, groupID []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.DeleteOwnLeafNodes(ctx, groupID) })
+func (s asyncStore) DeleteApplicationExportTree(_ context.Context, groupID []byte) error {
+	return do1(s, mlsidb.Store.DeleteApplicationExportTree, groupID)
 }
 
-func (s asyncStore) QueueProposal(ctx context.Context, groupID []byte, proposalRef []byte, proposal []byte) error {
+func (s asyncStore) AppendOwnLeafNode(_ context.Context, groupID, leafNode []byte) error {
+	return do2(s, mlsidb.Store.AppendOwnLeafNode, groupID, leafNode)
+}
+
+func (s asyncStore) OwnLeafNodes(_ context.Context, groupID []byte) ([][]byte, error) {
+	return get1(s, mlsidb.Store.OwnLeafNodes, groupID)
+}
+
+func (s asyncStore) DeleteOwnLeafNodes(_ context.Context, groupID []byte) error {
+	return do1(s, mlsidb.Store.DeleteOwnLeafNodes, groupID)
+}
+
+func (s asyncStore) QueueProposal(_ context.Context, groupID, proposalRef, proposal []byte) error {
 	return do(s, func(ctx context.Context, st mlsidb.Store) error {
 		return st.QueueProposal(ctx, groupID, proposalRef, proposal)
 	})
 }
 
-func (s asyncStore) QueuedProposalRefs(ctx context.Context, groupID []byte) ([][]byte, error) {
-	return get(s, func(ctx context.Context, st mlsidb.Store) ([][]byte, error) {
-		return st.QueuedProposalRefs(ctx, groupID)
-	})
+func (s asyncStore) QueuedProposalRefs(_ context.Context, groupID []byte) ([][]byte, error) {
+	return get1(s, mlsidb.Store.QueuedProposalRefs, groupID)
 }
 
-func (s asyncStore) QueuedProposals(ctx context.Context, groupID []byte) ([]mlsidb.QueuedProposal, error) {
-	return get(s, func(ctx context.Context, st mlsidb.Store) ([]mlsidb.QueuedProposal, error) {
-		return st.QueuedProposals(ctx, groupID)
-	})
+func (s asyncStore) QueuedProposals(_ context.Context, groupID []byte) ([]mlsidb.QueuedProposal, error) {
+	return get1(s, mlsidb.Store.QueuedProposals, groupID)
 }
 
-func (s asyncStore) RemoveProposal(ctx context.Context, groupID []byte, proposalRef []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.RemoveProposal(ctx, groupID, proposalRef) })
+func (s asyncStore) RemoveProposal(_ context.Context, groupID, proposalRef []byte) error {
+	return do2(s, mlsidb.Store.RemoveProposal, groupID, proposalRef)
 }
 
-func (s asyncStore) ClearProposalQueue(ctx context.Context, groupID []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.ClearProposalQueue(ctx, groupID) })
+func (s asyncStore) ClearProposalQueue(_ context.Context, groupID []byte) error {
+	return do1(s, mlsidb.Store.ClearProposalQueue, groupID)
 }
 
-func (s asyncStore) WriteEncryptionEpochKeyPairs(ctx context.Context, groupID []byte, epoch []byte, leafIndex uint32, keyPairs [][]byte) error {
+func (s asyncStore) WriteEncryptionEpochKeyPairs(_ context.Context, groupID, epoch []byte, leafIndex uint32, keyPairs [][]byte) error {
 	return do(s, func(ctx context.Context, st mlsidb.Store) error {
 		return st.WriteEncryptionEpochKeyPairs(ctx, groupID, epoch, leafIndex, keyPairs)
 	})
 }
 
-func (s asyncStore) EncryptionEpochKeyPairs(ctx context.Context, groupID []byte, epoch []byte, leafIndex uint32) ([][]byte, error) {
+func (s asyncStore) EncryptionEpochKeyPairs(_ context.Context, groupID, epoch []byte, leafIndex uint32) ([][]byte, error) {
 	return get(s, func(ctx context.Context, st mlsidb.Store) ([][]byte, error) {
 		return st.EncryptionEpochKeyPairs(ctx, groupID, epoch, leafIndex)
 	})
 }
 
-func (s asyncStore) DeleteEncryptionEpochKeyPairs(ctx context.Context, groupID []byte, epoch []byte, leafIndex uint32) error {
+func (s asyncStore) DeleteEncryptionEpochKeyPairs(_ context.Context, groupID, epoch []byte, leafIndex uint32) error {
 	return do(s, func(ctx context.Context, st mlsidb.Store) error {
 		return st.DeleteEncryptionEpochKeyPairs(ctx, groupID, epoch, leafIndex)
 	})
 }
 
-func (s asyncStore) WriteSignatureKeyPair(ctx context.Context, publicKey []byte, signatureKeyPair []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error {
-		return st.WriteSignatureKeyPair(ctx, publicKey, signatureKeyPair)
-	})
+func (s asyncStore) WriteSignatureKeyPair(_ context.Context, publicKey, signatureKeyPair []byte) error {
+	return do2(s, mlsidb.Store.WriteSignatureKeyPair, publicKey, signatureKeyPair)
 }
 
-func (s asyncStore) SignatureKeyPair(ctx context.Context, publicKey []byte) ([]byte, error) {
-	return get(s, func(ctx context.Context, st mlsidb.Store) ([]byte, error) { return st.SignatureKeyPair(ctx, publicKey) })
+func (s asyncStore) SignatureKeyPair(_ context.Context, publicKey []byte) ([]byte, error) {
+	return get1(s, mlsidb.Store.SignatureKeyPair, publicKey)
 }
 
-func (s asyncStore) DeleteSignatureKeyPair(ctx context.Context, publicKey []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.DeleteSignatureKeyPair(ctx, publicKey) })
+func (s asyncStore) DeleteSignatureKeyPair(_ context.Context, publicKey []byte) error {
+	return do1(s, mlsidb.Store.DeleteSignatureKeyPair, publicKey)
 }
 
-func (s asyncStore) WriteEncryptionKeyPair(ctx context.Context, publicKey []byte, keyPair []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error {
-		return st.WriteEncryptionKeyPair(ctx, publicKey, keyPair)
-	})
+func (s asyncStore) WriteEncryptionKeyPair(_ context.Context, publicKey, keyPair []byte) error {
+	return do2(s, mlsidb.Store.WriteEncryptionKeyPair, publicKey, keyPair)
 }
 
-func (s asyncStore) EncryptionKeyPair(ctx context.Context, publicKey []byte) ([]byte, error) {
-	return get(s, func(ctx context.Context, st mlsidb.Store) ([]byte, error) {
-		return st.EncryptionKeyPair(ctx, publicKey)
-	})
+func (s asyncStore) EncryptionKeyPair(_ context.Context, publicKey []byte) ([]byte, error) {
+	return get1(s, mlsidb.Store.EncryptionKeyPair, publicKey)
 }
 
-func (s asyncStore) DeleteEncryptionKeyPair(ctx context.Context, publicKey []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.DeleteEncryptionKeyPair(ctx, publicKey) })
+func (s asyncStore) DeleteEncryptionKeyPair(_ context.Context, publicKey []byte) error {
+	return do1(s, mlsidb.Store.DeleteEncryptionKeyPair, publicKey)
 }
 
-func (s asyncStore) WriteKeyPackage(ctx context.Context, hashRef []byte, keyPackage []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.WriteKeyPackage(ctx, hashRef, keyPackage) })
+func (s asyncStore) WriteKeyPackage(_ context.Context, hashRef, keyPackage []byte) error {
+	return do2(s, mlsidb.Store.WriteKeyPackage, hashRef, keyPackage)
 }
 
-func (s asyncStore) KeyPackage(ctx context.Context, hashRef []byte) ([]byte, error) {
-	return get(s, func(ctx context.Context, st mlsidb.Store) ([]byte, error) { return st.KeyPackage(ctx, hashRef) })
+func (s asyncStore) KeyPackage(_ context.Context, hashRef []byte) ([]byte, error) {
+	return get1(s, mlsidb.Store.KeyPackage, hashRef)
 }
 
-func (s asyncStore) DeleteKeyPackage(ctx context.Context, hashRef []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.DeleteKeyPackage(ctx, hashRef) })
+func (s asyncStore) DeleteKeyPackage(_ context.Context, hashRef []byte) error {
+	return do1(s, mlsidb.Store.DeleteKeyPackage, hashRef)
 }
 
-func (s asyncStore) WritePsk(ctx context.Context, pskID []byte, pskBundle []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.WritePsk(ctx, pskID, pskBundle) })
+func (s asyncStore) WritePsk(_ context.Context, pskID, pskBundle []byte) error {
+	return do2(s, mlsidb.Store.WritePsk, pskID, pskBundle)
 }
 
-func (s asyncStore) Psk(ctx context.Context, pskID []byte) ([]byte, error) {
-	return get(s, func(ctx context.Context, st mlsidb.Store) ([]byte, error) { return st.Psk(ctx, pskID) })
+func (s asyncStore) Psk(_ context.Context, pskID []byte) ([]byte, error) {
+	return get1(s, mlsidb.Store.Psk, pskID)
 }
 
-func (s asyncStore) DeletePsk(ctx context.Context, pskID []byte) error {
-	return do(s, func(ctx context.Context, st mlsidb.Store) error { return st.DeletePsk(ctx, pskID) })
+func (s asyncStore) DeletePsk(_ context.Context, pskID []byte) error {
+	return do1(s, mlsidb.Store.DeletePsk, pskID)
 }
