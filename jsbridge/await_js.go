@@ -7,10 +7,10 @@ import (
 	"syscall/js"
 )
 
-// outcome is what an event handler hands to the waiting goroutine.
+// outcome is what a Promise's handler hands to the waiting goroutine.
 type outcome struct {
-	ok    bool     // success / complete / fulfilled
-	value js.Value // the event, or the Promise's value or reason
+	ok    bool     // fulfilled
+	value js.Value // the Promise's value or reason
 }
 
 // AwaitRequest waits for the IDBRequest req to succeed or fail and returns
@@ -30,27 +30,44 @@ func AwaitRequest(ctx context.Context, req js.Value) (js.Value, error) {
 	if req.Get("readyState").String() == "done" {
 		return requestOutcome(req)
 	}
-	ch := make(chan outcome, 1)
+	settled, detach := onSettle(req, "success", "error")
+	defer detach()
+	select {
+	case <-settled:
+		return requestOutcome(req)
+	case <-ctx.Done():
+		return js.Value{}, ctx.Err()
+	}
+}
+
+// onSettle makes one handler target's on<okEvent> and on<failEvent>
+// handler. The first of those events sends whether it was okEvent on
+// settled; later ones are dropped. detach removes the handlers and
+// releases them.
+func onSettle(target js.Value, okEvent, failEvent string) (settled <-chan bool, detach func()) {
+	ch := make(chan bool, 1)
 	fn := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		ok := len(args) > 0 && args[0].Get("type").String() == "success"
+		ok := len(args) > 0 && args[0].Get("type").String() == okEvent
 		select {
-		case ch <- outcome{ok: ok}:
+		case ch <- ok:
 		default:
 		}
 		return nil
 	})
-	req.Set("onsuccess", fn)
-	req.Set("onerror", fn)
-	defer func() {
-		req.Set("onsuccess", js.Null())
-		req.Set("onerror", js.Null())
+	return ch, attach(target, fn, okEvent, failEvent)
+}
+
+// attach makes fn target's on<event> handler for each of events and
+// returns detach, which removes those handlers and releases fn.
+func attach(target js.Value, fn js.Func, events ...string) (detach func()) {
+	for _, e := range events {
+		target.Set("on"+e, fn)
+	}
+	return func() {
+		for _, e := range events {
+			target.Set("on"+e, js.Null())
+		}
 		fn.Release()
-	}()
-	select {
-	case <-ch:
-		return requestOutcome(req)
-	case <-ctx.Done():
-		return js.Value{}, ctx.Err()
 	}
 }
 
@@ -79,35 +96,23 @@ var errAborted = NewError("AbortError", "the transaction was aborted")
 // longer be aborted (it is already committing), it waits for the outcome
 // and reports that instead, since the writes took effect.
 func AwaitTransaction(ctx context.Context, tx js.Value) error {
-	ch := make(chan outcome, 1)
-	fn := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		ok := len(args) > 0 && args[0].Get("type").String() == "complete"
-		select {
-		case ch <- outcome{ok: ok}:
-		default:
-		}
-		return nil
-	})
-	tx.Set("oncomplete", fn)
-	tx.Set("onabort", fn)
-	defer func() {
-		tx.Set("oncomplete", js.Null())
-		tx.Set("onabort", js.Null())
-		fn.Release()
-	}()
+	settled, detach := onSettle(tx, "complete", "abort")
+	defer detach()
 	select {
-	case o := <-ch:
-		return transactionOutcome(tx, o)
+	case ok := <-settled:
+		return transactionOutcome(tx, ok)
 	case <-ctx.Done():
 	}
 	if Catch(func() { tx.Call("abort") }) == nil {
 		return ctx.Err()
 	}
-	return transactionOutcome(tx, <-ch)
+	return transactionOutcome(tx, <-settled)
 }
 
-func transactionOutcome(tx js.Value, o outcome) error {
-	if o.ok {
+// transactionOutcome is the error of a transaction that completed (ok) or
+// aborted.
+func transactionOutcome(tx js.Value, ok bool) error {
+	if ok {
 		return nil
 	}
 	if err := FromJS(tx.Get("error")); err != nil {
@@ -208,13 +213,7 @@ func IterCursor(ctx context.Context, req js.Value, visit func(cursor js.Value) (
 		finish(err)
 		return nil
 	})
-	req.Set("onsuccess", fn)
-	req.Set("onerror", fn)
-	defer func() {
-		req.Set("onsuccess", js.Null())
-		req.Set("onerror", js.Null())
-		fn.Release()
-	}()
+	defer attach(req, fn, "success", "error")()
 	select {
 	case err := <-done:
 		return err
