@@ -64,27 +64,23 @@ func scanLiteral(b []byte, i int, lit string) int {
 	return i + len(lit)
 }
 
-func scanObject(b []byte, i, depth int) int {
+func scanObject(b []byte, i, depth int) int { return scanItems(b, i, depth, '}', scanMember) }
+
+func scanArray(b []byte, i, depth int) int { return scanItems(b, i, depth, ']', scan) }
+
+// scanItems scans the comma-separated items of an object or array, from
+// b[i] just after its opening byte to past its closing byte end; item
+// scans one item (no whitespace before it) and returns its end, or -1.
+func scanItems(b []byte, i, depth int, end byte, item func(b []byte, i, depth int) int) int {
 	if depth > maxDepth {
 		return -1
 	}
 	i = skipSpace(b, i)
-	if i < len(b) && b[i] == '}' {
+	if i < len(b) && b[i] == end {
 		return i + 1
 	}
 	for {
-		if i >= len(b) || b[i] != '"' {
-			return -1
-		}
-		if i = scanString(b, i); i < 0 {
-			return -1
-		}
-		i = skipSpace(b, i)
-		if i >= len(b) || b[i] != ':' {
-			return -1
-		}
-		i = skipSpace(b, i+1)
-		if i = scan(b, i, depth); i < 0 {
+		if i = item(b, i, depth); i < 0 {
 			return -1
 		}
 		i = skipSpace(b, i)
@@ -92,7 +88,7 @@ func scanObject(b []byte, i, depth int) int {
 			return -1
 		}
 		switch b[i] {
-		case '}':
+		case end:
 			return i + 1
 		case ',':
 			i = skipSpace(b, i+1)
@@ -102,31 +98,19 @@ func scanObject(b []byte, i, depth int) int {
 	}
 }
 
-func scanArray(b []byte, i, depth int) int {
-	if depth > maxDepth {
+// scanMember scans an object member, "name": value, that starts at b[i].
+func scanMember(b []byte, i, depth int) int {
+	if i >= len(b) || b[i] != '"' {
+		return -1
+	}
+	if i = scanString(b, i); i < 0 {
 		return -1
 	}
 	i = skipSpace(b, i)
-	if i < len(b) && b[i] == ']' {
-		return i + 1
+	if i >= len(b) || b[i] != ':' {
+		return -1
 	}
-	for {
-		if i = scan(b, i, depth); i < 0 {
-			return -1
-		}
-		i = skipSpace(b, i)
-		if i >= len(b) {
-			return -1
-		}
-		switch b[i] {
-		case ']':
-			return i + 1
-		case ',':
-			i = skipSpace(b, i+1)
-		default:
-			return -1
-		}
-	}
+	return scan(b, skipSpace(b, i+1), depth)
 }
 
 // scanString scans a string starting at the quote b[i]. Control characters
