@@ -11,7 +11,8 @@ import (
 
 // parseJSONStd is the reference reader of the JSON snapshot, on
 // encoding/json's tokenizer (what parseJSON replaced, to keep encoding/json
-// out of mlsidb.wasm).
+// out of mlsidb.wasm). It decodes each entry's base64 with the package's
+// own appendJSONEntry, as parseJSON does: what it checks is the JSON reading.
 func parseJSONStd(b []byte) ([]Entry, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	bad := func(what string) error { return snapshotErr("JSON snapshot: " + what) }
@@ -46,15 +47,9 @@ func parseJSONStd(b []byte) ([]Entry, error) {
 			if !ok {
 				return nil, &Error{Entry: i, Reason: "JSON snapshot: the value is not a string"}
 			}
-			k, okk := decodeBase64(ks)
-			v, okv := decodeBase64(vs)
-			switch {
-			case !okk:
-				return nil, &Error{Entry: i, Reason: "JSON snapshot: the key is not standard padded base64"}
-			case !okv:
-				return nil, &Error{Entry: i, Reason: "JSON snapshot: the value is not standard padded base64"}
+			if entries, err = appendJSONEntry(entries, i, ks, vs); err != nil {
+				return nil, err
 			}
-			entries = append(entries, Entry{Key: k, Value: v})
 		}
 		if _, err := dec.Token(); err != nil {
 			return nil, bad("malformed JSON")

@@ -162,6 +162,7 @@ func parseJSON(b []byte) ([]Entry, error) {
 		return nil, bad("not a JSON object")
 	}
 	var entries []Entry
+	var err error
 	haveValues := false
 	for first := true; ; first = false {
 		r.skip()
@@ -229,15 +230,9 @@ func parseJSON(b []byte) ([]Entry, error) {
 			if !ok {
 				return nil, &Error{Entry: i, Reason: "JSON snapshot: malformed JSON"}
 			}
-			k, okk := decodeBase64(ks)
-			v, okv := decodeBase64(vs)
-			switch {
-			case !okk:
-				return nil, &Error{Entry: i, Reason: "JSON snapshot: the key is not standard padded base64"}
-			case !okv:
-				return nil, &Error{Entry: i, Reason: "JSON snapshot: the value is not standard padded base64"}
+			if entries, err = appendJSONEntry(entries, i, ks, vs); err != nil {
+				return nil, err
 			}
-			entries = append(entries, Entry{Key: k, Value: v})
 		}
 	}
 	if !haveValues {
@@ -250,6 +245,21 @@ func parseJSON(b []byte) ([]Entry, error) {
 		entries = []Entry{}
 	}
 	return entries, nil
+}
+
+// appendJSONEntry decodes the i-th entry of a JSON snapshot, its key and
+// value given as the base64 strings of its member, and appends it to
+// entries.
+func appendJSONEntry(entries []Entry, i int, ks, vs string) ([]Entry, error) {
+	k, okk := decodeBase64(ks)
+	v, okv := decodeBase64(vs)
+	switch {
+	case !okk:
+		return nil, &Error{Entry: i, Reason: "JSON snapshot: the key is not standard padded base64"}
+	case !okv:
+		return nil, &Error{Entry: i, Reason: "JSON snapshot: the value is not standard padded base64"}
+	}
+	return append(entries, Entry{Key: k, Value: v}), nil
 }
 
 // jsonReader reads JSON tokens from b, from i on.
