@@ -38,17 +38,19 @@ type groupBench struct {
 }
 
 func benchValue(size int, w func(*mlsidb.Provider, context.Context, []byte, []byte) error, r func(*mlsidb.Provider, context.Context, []byte) ([]byte, error)) groupBench {
-	v := benchFill(size, 1)
+	v := BenchValue(size, 1)
 	return groupBench{
-		write: func(ctx context.Context, p *mlsidb.Provider, i int) error { return w(p, ctx, benchID(i), v) },
+		write: func(ctx context.Context, p *mlsidb.Provider, i int) error { return w(p, ctx, BenchID(i), v) },
 		read: func(ctx context.Context, p *mlsidb.Provider) error {
-			_, err := r(p, ctx, benchID(0))
+			_, err := r(p, ctx, BenchID(0))
 			return err
 		},
 	}
 }
 
-func benchFill(n int, seed byte) []byte {
+// BenchValue returns the n bytes of a benchmark value: byte i is i XOR
+// seed, so values of other seeds differ.
+func BenchValue(n int, seed byte) []byte {
 	v := make([]byte, n)
 	for i := range v {
 		v[i] = byte(i) ^ seed
@@ -56,14 +58,16 @@ func benchFill(n int, seed byte) []byte {
 	return v
 }
 
-func benchID(i int) []byte { return binary.BigEndian.AppendUint64([]byte("group-"), uint64(i)) }
+// BenchID returns the benchmarks' i-th group id (or global key): "group-"
+// followed by i as 8 big-endian bytes.
+func BenchID(i int) []byte { return binary.BigEndian.AppendUint64([]byte("group-"), uint64(i)) }
 
 var (
 	benchEpoch    = []byte("42")
-	benchRefs     = [][]byte{benchFill(32, 1), benchFill(32, 2), benchFill(32, 3)}
-	benchLeafNode = benchFill(256, 2)
-	benchProposal = benchFill(512, 3)
-	benchKeyPairs = [][]byte{benchFill(128, 4)}
+	benchRefs     = [][]byte{BenchValue(32, 1), BenchValue(32, 2), BenchValue(32, 3)}
+	benchLeafNode = BenchValue(256, 2)
+	benchProposal = BenchValue(512, 3)
+	benchKeyPairs = [][]byte{BenchValue(128, 4)}
 )
 
 var groupBenches = map[mlsidb.MethodGroup]groupBench{
@@ -80,28 +84,28 @@ var groupBenches = map[mlsidb.MethodGroup]groupBench{
 	mlsidb.MethodGroupApplicationExportTree: benchValue(256, (*mlsidb.Provider).WriteApplicationExportTree, (*mlsidb.Provider).ApplicationExportTree),
 	mlsidb.MethodGroupOwnLeafNodes: {
 		write: func(ctx context.Context, p *mlsidb.Provider, i int) error {
-			return p.AppendOwnLeafNode(ctx, benchID(i), benchLeafNode)
+			return p.AppendOwnLeafNode(ctx, BenchID(i), benchLeafNode)
 		},
 		read: func(ctx context.Context, p *mlsidb.Provider) error {
-			_, err := p.OwnLeafNodes(ctx, benchID(0))
+			_, err := p.OwnLeafNodes(ctx, BenchID(0))
 			return err
 		},
 	},
 	mlsidb.MethodGroupProposalQueue: {
 		write: func(ctx context.Context, p *mlsidb.Provider, i int) error {
-			return p.QueueProposal(ctx, benchID(i), benchRefs[0], benchProposal)
+			return p.QueueProposal(ctx, BenchID(i), benchRefs[0], benchProposal)
 		},
 		read: func(ctx context.Context, p *mlsidb.Provider) error {
-			_, err := p.QueuedProposals(ctx, benchID(0))
+			_, err := p.QueuedProposals(ctx, BenchID(0))
 			return err
 		},
 	},
 	mlsidb.MethodGroupEpochKeyPairs: {
 		write: func(ctx context.Context, p *mlsidb.Provider, i int) error {
-			return p.WriteEncryptionEpochKeyPairs(ctx, benchID(i), benchEpoch, 3, benchKeyPairs)
+			return p.WriteEncryptionEpochKeyPairs(ctx, BenchID(i), benchEpoch, 3, benchKeyPairs)
 		},
 		read: func(ctx context.Context, p *mlsidb.Provider) error {
-			_, err := p.EncryptionEpochKeyPairs(ctx, benchID(0), benchEpoch, 3)
+			_, err := p.EncryptionEpochKeyPairs(ctx, BenchID(0), benchEpoch, 3)
 			return err
 		},
 	},
@@ -135,7 +139,7 @@ func benchMethodGroups(b *testing.B, open func(*testing.B) *mlsidb.Provider) {
 			}
 			if g.Group == mlsidb.MethodGroupProposalQueue { // a queue of three
 				for _, ref := range benchRefs[1:] {
-					if err := p.QueueProposal(ctx, benchID(0), ref, benchProposal); err != nil {
+					if err := p.QueueProposal(ctx, BenchID(0), ref, benchProposal); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -165,7 +169,7 @@ func epochRing(n int) []*Group {
 // batch) and as one Update.
 func benchMerge(b *testing.B, open func(*testing.B) *mlsidb.Provider) {
 	ctx := context.Background()
-	usedKey := benchFill(32, 9)
+	usedKey := BenchValue(32, 9)
 	for _, update := range []bool{false, true} {
 		name := "single-calls"
 		if update {

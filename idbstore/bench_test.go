@@ -4,7 +4,6 @@ package idbstore
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"testing"
 
@@ -22,16 +21,6 @@ func benchProvider(b *testing.B, opts Options) *mlsidb.Provider {
 	}
 	return p
 }
-
-func fill(n int, seed byte) []byte {
-	v := make([]byte, n)
-	for i := range v {
-		v[i] = byte(i) ^ seed
-	}
-	return v
-}
-
-func idOf(i int) []byte { return binary.BigEndian.AppendUint64([]byte("group-"), uint64(i)) }
 
 // BenchmarkProvider runs the shared provider benchmarks (every method
 // group's write and read, the merge and load sequences) over idbstore,
@@ -51,10 +40,10 @@ func BenchmarkBackend(b *testing.B) {
 		b.Run(fmt.Sprintf("put-get/%s", d), func(b *testing.B) {
 			be := openTest(b, Options{Durability: d})
 			ctx := context.Background()
-			v := fill(256, 5)
+			v := conformance.BenchValue(256, 5)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				k := idOf(i % 64)
+				k := conformance.BenchID(i % 64)
 				if err := be.Apply(ctx, []mlsidb.Op{{Kind: mlsidb.OpPut, Store: "tree", Key: k, Value: v}}); err != nil {
 					b.Fatal(err)
 				}
