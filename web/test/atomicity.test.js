@@ -6,22 +6,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { killBrowser, launch, launchPersistent, openPage, startServer } from './harness.js';
+import { describe, test } from 'node:test';
+import { killBrowser, launchPersistent, openPage, setup } from './harness.js';
 
-let server;
-
-before(async () => {
-  // One server for the whole file: its port, and so the origin that owns
-  // the IndexedDB data, stays the same across the browser restarts.
-  server = await startServer();
-});
-
-after(async () => {
-  await server?.close();
-});
-
-const blank = () => server.url + '/test/pages/blank.html';
+// One server for the whole file: its port, and so the origin that owns the
+// IndexedDB data, stays the same across the browser restarts.
+const h = setup({ browser: false });
+const blank = h.blank;
 
 describe('atomicity', () => {
   test('crash: a browser killed mid-loop leaves every transaction whole or absent, and keeps every reported commit', async (t) => {
@@ -96,17 +87,15 @@ describe('atomicity', () => {
   });
 
   describe('in a fresh browser', () => {
-    let browser;
-    before(async () => { browser = await launch(); });
-    after(async () => { await browser?.close(); });
+    const fresh = setup({ server: false });
 
     test('full disk: an Update that does not fit fails with QuotaExceeded, leaves all else intact, and the store works again after deleting', async () => {
-      const context = await browser.newContext();
+      const context = await fresh.browser.newContext();
       try {
         const page = await openPage(context, blank());
         const cdp = await context.newCDPSession(page);
         const quota = 4 * 1024 * 1024;
-        await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url, quotaSize: quota });
+        await cdp.send('Storage.overrideQuotaForOrigin', { origin: h.server.url, quotaSize: quota });
         const r = await page.evaluate(async (quota) => {
           const { openStore } = await import('/mlsidb.js');
           const { enc, rejection } = await import('/test/pages/util.js');
@@ -172,7 +161,7 @@ describe('atomicity', () => {
     });
 
     test('a call that fails in the middle of an Update (the 7th) leaves nothing of it', async () => {
-      const context = await browser.newContext();
+      const context = await fresh.browser.newContext();
       try {
         const page = await openPage(context, blank());
         const r = await page.evaluate(async () => {

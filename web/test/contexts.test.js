@@ -7,28 +7,16 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { launch, openPage, outputDir, startServer, WEB_DIR } from './harness.js';
+import { openPage, outputDir, setup, startServer, WEB_DIR } from './harness.js';
 
 const run = promisify(execFile);
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-const blank = () => server.url + '/test/pages/blank.html';
+const h = setup();
+const blank = h.blank;
 
 describe('where mlsidb.js runs', () => {
   test('in a module Web Worker, sharing IndexedDB with the page', async () => {
-    const context = await browser.newContext();
+    const context = await h.browser.newContext();
     try {
       const page = await openPage(context, blank());
       const r = await page.evaluate(() => new Promise((resolve) => {
@@ -58,7 +46,7 @@ describe('where mlsidb.js runs', () => {
   });
 
   test('data survives a page reload', async () => {
-    const context = await browser.newContext();
+    const context = await h.browser.newContext();
     try {
       const page = await openPage(context, blank());
       await page.evaluate(async () => {
@@ -98,7 +86,7 @@ describe('where mlsidb.js runs', () => {
   });
 
   test('one store used from two tabs at once', async () => {
-    const context = await browser.newContext();
+    const context = await h.browser.newContext();
     try {
       const [a, b] = [await openPage(context, blank()), await openPage(context, blank())];
       const open = (page) => page.evaluate(async () => {
@@ -169,9 +157,9 @@ describe('where mlsidb.js runs', () => {
   });
 
   test('imported by package name through an import map', async () => {
-    const context = await browser.newContext();
+    const context = await h.browser.newContext();
     try {
-      const page = await openPage(context, server.url + '/test/pages/importmap.html');
+      const page = await openPage(context, h.server.url + '/test/pages/importmap.html');
       await page.waitForFunction(() => window.result !== undefined);
       assert.deepEqual(await page.evaluate(() => window.result), { psk: 'bundle', errorClass: 'function' });
       assert.deepEqual(page.errors, []);
@@ -226,7 +214,7 @@ describe('where mlsidb.js runs', () => {
       const bundled = readFileSync(join(dir, 'out', 'app.js'), 'utf8');
       assert.ok(bundled.includes('MlsStorageError'), 'the bundle holds mlsidb.js');
       const srv = await startServer({ mounts: { '/app/': join(dir, 'out') } });
-      const context = await browser.newContext();
+      const context = await h.browser.newContext();
       try {
         const page = await openPage(context, srv.url + '/test/pages/blank.html');
         const r = await page.evaluate(async () => (await import('/app/app.js')).run());

@@ -3,21 +3,10 @@
 // reloads and the conversation goes on from IndexedDB. Saves a screenshot.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { launch, openPage, outputDir, startServer } from './harness.js';
+import { test } from 'node:test';
+import { openPage, outputDir, setup } from './harness.js';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const h = setup();
 
 async function ready(page) {
   await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
@@ -49,9 +38,9 @@ const storage = (page) => page.$$eval('#storage tbody tr', (trs) => Object.fromE
 })));
 
 test('the demo messenger: create, add, talk, update keys, reload, talk on', async (t) => {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  const context = await h.browser.newContext({ viewport: { width: 1200, height: 900 } });
   try {
-    const page = await openPage(context, server.url + '/demo/');
+    const page = await openPage(context, h.server.url + '/demo/');
     await ready(page);
     t.diagnostic(await page.textContent('#status'));
     assert.equal(await page.isDisabled('#create'), true, 'nothing to add before Bob publishes');
@@ -108,15 +97,15 @@ test('the demo messenger: create, add, talk, update keys, reload, talk on', asyn
 });
 
 test('the demo in two tabs: a change in one tab shows a notice in the other, which reloads the group and goes on', async (t) => {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  const context = await h.browser.newContext({ viewport: { width: 1200, height: 900 } });
   try {
-    const one = await openPage(context, server.url + '/demo/');
+    const one = await openPage(context, h.server.url + '/demo/');
     await ready(one);
     await doStep(one, () => one.click('#publish'));
     await doStep(one, () => one.click('#create'));
     await send(one, 'alice', 'Hello from tab one.');
 
-    const two = await openPage(context, server.url + '/demo/');
+    const two = await openPage(context, h.server.url + '/demo/');
     await ready(two);
     assert.match(await two.textContent('#alice .meta'), /epoch 1/);
     assert.equal(await two.isHidden('#notice'), true);

@@ -2,6 +2,7 @@
 // the Debian chromium; no browser download).
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 import { startServer, WEB_DIR } from './server.js';
 
@@ -37,6 +38,39 @@ export function launchPersistent(dir) {
   return chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, timeout: 60_000,
   });
+}
+
+/**
+ * Sets up the tests of the calling file, or of the describe block it is
+ * called in: before them it starts the test server (unless server is
+ * false) and launches headless Chromium (unless browser is false); after
+ * them it closes the browser, then the server. It returns the object that
+ * holds them, as `server` and `browser`, once the before hook has run.
+ */
+export function setup({ server: withServer = true, browser: withBrowser = true } = {}) {
+  const env = {
+    /** The test server ({url, port, close}). */
+    server: undefined,
+    /** The headless Chromium. */
+    browser: undefined,
+    /** The URL of the blank test page. */
+    blank: () => env.server.url + '/test/pages/blank.html',
+    /** A fresh browser context (its own IndexedDB) with a blank page. */
+    async freshPage() {
+      const context = await env.browser.newContext();
+      const page = await openPage(context, env.blank());
+      return { context, page, close: () => context.close() };
+    },
+  };
+  before(async () => {
+    if (withServer) env.server = await startServer();
+    if (withBrowser) env.browser = await launch();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.close();
+  });
+  return env;
 }
 
 /**

@@ -2,27 +2,10 @@
 // (importOpenMls, exportOpenMls, syncOpenMls) in headless Chromium.
 // Snapshots are built here, in Node, straight from the MemoryStorage format.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { launch, openPage, startServer } from './harness.js';
+import { describe, test } from 'node:test';
+import { setup } from './harness.js';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-async function freshPage() {
-  const context = await browser.newContext();
-  const page = await openPage(context, server.url + '/test/pages/blank.html');
-  return { context, page, close: () => context.close() };
-}
+const { freshPage } = setup();
 
 // --- The MemoryStorage format -------------------------------------------
 

@@ -3,28 +3,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { launch, openPage, startServer, WEB_DIR } from './harness.js';
+import { describe, test } from 'node:test';
+import { setup, WEB_DIR } from './harness.js';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-/** A fresh browser context (its own IndexedDB) with a blank page. */
-async function freshPage() {
-  const context = await browser.newContext();
-  const page = await openPage(context, server.url + '/test/pages/blank.html');
-  return { page, close: () => context.close() };
-}
+const { freshPage } = setup();
 
 /** The names of StorageProvider's methods in mlsidb.d.ts. */
 function declaredMethods() {

@@ -3,27 +3,15 @@
 // overlap, change events, and the connection's life across a schema
 // upgrade and a blocked open.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { launch, openPage, startServer } from './harness.js';
+import { describe, test } from 'node:test';
+import { openPage, setup } from './harness.js';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-const blank = () => server.url + '/test/pages/blank.html';
+const h = setup();
+const blank = h.blank;
 
 /** n pages of one fresh context (one origin, one IndexedDB), each with the tabs helpers loaded. */
 async function tabs(n) {
-  const context = await browser.newContext();
+  const context = await h.browser.newContext();
   const pages = [];
   for (let i = 0; i < n; i++) {
     const page = await openPage(context, blank());
