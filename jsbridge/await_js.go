@@ -40,9 +40,9 @@ func AwaitRequest(ctx context.Context, req js.Value) (js.Value, error) {
 	}
 }
 
-// onSettle makes one handler target's on<okEvent> and on<failEvent>
-// handler. The first of those events sends whether it was okEvent on
-// settled; later ones are dropped. detach removes the handlers and
+// onSettle sets one handler as target's on<okEvent> and on<failEvent>
+// handlers. The first of those events sends on settled whether it was
+// okEvent; later ones are dropped. detach removes the handlers and
 // releases them.
 func onSettle(target js.Value, okEvent, failEvent string) (settled <-chan bool, detach func()) {
 	ch := make(chan bool, 1)
