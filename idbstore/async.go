@@ -72,6 +72,15 @@ func (b *Backend) startRead(reads []mlsidb.Read, done func([]mlsidb.ReadResult, 
 		done(op.results())
 		return js.Undefined()
 	}
+	if !b.exec.IsUndefined() {
+		stores := make([]string, 0, len(names))
+		for _, r := range reads {
+			if !contains(stores, r.Store) {
+				stores = append(stores, r.Store)
+			}
+		}
+		return b.startReadExec(reads, stores, done)
+	}
 	var last js.Value
 	err := jsbridge.Catch(func() {
 		var scope any = names
@@ -601,6 +610,10 @@ func (b *Backend) ApplyAsync(ops []mlsidb.Op, done func(error)) {
 	}
 	if unsafeBatches { // the test-only broken build
 		go func() { done(b.applyOneByOne(context.Background(), ops, a.kinds)) }()
+		return
+	}
+	if !b.exec.IsUndefined() {
+		b.startWriteExec(a.stores, ops, a.kinds, done)
 		return
 	}
 	b.startWrite(a.stores, func(os func(string) js.Value) error {

@@ -115,6 +115,9 @@ func (b *Backend) Apply(ctx context.Context, ops []mlsidb.Op) error {
 	if unsafeBatches {
 		return b.applyOneByOne(ctx, ops, a.kinds)
 	}
+	if !b.exec.IsUndefined() {
+		return b.wait(ctx, func(done func(error)) js.Value { return b.startWriteExec(a.stores, ops, a.kinds, done) })
+	}
 	return b.write(ctx, a.stores, func(os func(string) js.Value) error {
 		issueOps(os, ops, a.kinds)
 		return nil
@@ -166,8 +169,14 @@ func contains(list []string, s string) bool {
 // first, the transaction is aborted and ctx.Err() returned; once it can no
 // longer be aborted (it is committing), its outcome is waited for instead.
 func (b *Backend) write(ctx context.Context, stores []string, issue func(os func(string) js.Value) error) error {
+	return b.wait(ctx, func(done func(error)) js.Value { return b.startWrite(stores, issue, done) })
+}
+
+// wait starts a write transaction with start and waits for it, as write
+// does.
+func (b *Backend) wait(ctx context.Context, start func(done func(error)) js.Value) error {
 	ch := make(chan error, 1)
-	tx := b.startWrite(stores, issue, func(err error) { ch <- err })
+	tx := start(func(err error) { ch <- err })
 	select {
 	case err := <-ch:
 		return err

@@ -19,33 +19,45 @@ import (
 	"github.com/mlsidb/mlsidb/memstore"
 )
 
+// The conformance suite, with the executor (as mlsidb.js runs it) and
+// with Go issuing every request.
 func TestConformance(t *testing.T) {
-	conformance.Run(t, conformance.Options{
-		New: func(t *testing.T) mlsidb.Backend {
-			b, err := Open(testCtx(t), uniqueName(t), Options{})
-			if err != nil {
-				t.Fatalf("Open: %v", err)
-			}
-			return b
-		},
-		Reopen: func(t *testing.T, b mlsidb.Backend) mlsidb.Backend {
-			old := b.(*Backend)
-			_ = old.Close()
-			nb, err := Open(testCtx(t), old.Name(), Options{})
-			if err != nil {
-				t.Fatalf("reopen: %v", err)
-			}
-			return nb
-		},
-		// A second connection to the same database, as a second tab opens.
-		Share: func(t *testing.T, b mlsidb.Backend) mlsidb.Backend {
-			nb, err := Open(testCtx(t), b.(*Backend).Name(), Options{})
-			if err != nil {
-				t.Fatalf("second connection: %v", err)
-			}
-			return nb
-		},
-	})
+	for _, tc := range []struct {
+		name string
+		opts func() Options
+	}{
+		{"executor", func() Options { return Options{Executor: testExecutor()} }},
+		{"go", func() Options { return Options{} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conformance.Run(t, conformance.Options{
+				New: func(t *testing.T) mlsidb.Backend {
+					b, err := Open(testCtx(t), uniqueName(t), tc.opts())
+					if err != nil {
+						t.Fatalf("Open: %v", err)
+					}
+					return b
+				},
+				Reopen: func(t *testing.T, b mlsidb.Backend) mlsidb.Backend {
+					old := b.(*Backend)
+					_ = old.Close()
+					nb, err := Open(testCtx(t), old.Name(), tc.opts())
+					if err != nil {
+						t.Fatalf("reopen: %v", err)
+					}
+					return nb
+				},
+				// A second connection to the same database, as a second tab opens.
+				Share: func(t *testing.T, b mlsidb.Backend) mlsidb.Backend {
+					nb, err := Open(testCtx(t), b.(*Backend).Name(), tc.opts())
+					if err != nil {
+						t.Fatalf("second connection: %v", err)
+					}
+					return nb
+				},
+			})
+		})
+	}
 }
 
 const store = "tree" // a record store the tests write to

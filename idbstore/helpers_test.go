@@ -37,8 +37,14 @@ func openTest(t testing.TB, opts Options) *Backend {
 	return openNamed(t, uniqueName(t), opts)
 }
 
+// openNamed opens a backend over the database name, with the executor
+// unless opts has one (or null: Go issues the requests); it closes when
+// the test ends.
 func openNamed(t testing.TB, name string, opts Options) *Backend {
 	t.Helper()
+	if opts.Executor.IsUndefined() {
+		opts.Executor = testExecutor()
+	}
 	b, err := Open(testCtx(t), name, opts)
 	if err != nil {
 		t.Fatalf("Open: %v", err)

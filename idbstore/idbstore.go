@@ -78,6 +78,12 @@ type Options struct {
 	// back-to-back writes before it lets others have a turn. Zero means
 	// DefaultLeaseMax.
 	LeaseMax time.Duration
+	// Executor is idbExec, the object that exec.js (also in web/mlsidb.js,
+	// which passes it) defines: with it, each batch of reads or writes
+	// crosses between Go and JavaScript once, packed, instead of once per
+	// request, key, value and result. Undefined: Go issues every request
+	// itself (the same batches and transactions, more crossings).
+	Executor js.Value
 }
 
 // Backend is an [mlsidb.Backend] over one IndexedDB database. It is safe
@@ -91,7 +97,10 @@ type Backend struct {
 	locks       js.Value // the LockManager, or undefined
 	writerLock  string   // Web Lock name of the writer lock
 	lease       *writerLease
-	groupPrefix string // Web Lock names of group locks start with it
+	exec        js.Value         // Options.Executor, or undefined
+	execNames   js.Value         // the record store names, by index, as a JS array
+	storeIndex  map[string]uint8 // record store name -> its index in execNames
+	groupPrefix string           // Web Lock names of group locks start with it
 
 	closed    atomic.Pointer[closedError]
 	done      chan struct{} // closed once closed is set
@@ -367,6 +376,22 @@ func newBackend(name string, db js.Value, opts Options) (*Backend, error) {
 				") has no object store "+quote(s))
 		}
 		b.storeNames[s] = js.ValueOf(s)
+	}
+	exec, err := executor(opts.Executor)
+	if err != nil {
+		db.Call("close")
+		return nil, err
+	}
+	if !exec.IsUndefined() {
+		b.exec = exec
+		list := mlsidb.StoreNames()
+		all := make([]any, len(list))
+		b.storeIndex = make(map[string]uint8, len(list))
+		for i, s := range list {
+			all[i] = s
+			b.storeIndex[s] = uint8(i)
+		}
+		b.execNames = js.ValueOf(all)
 	}
 	b.lease = newWriterLease(b, opts.LeaseIdle, opts.LeaseMax)
 	b.onVersion = js.FuncOf(func(js.Value, []js.Value) any {

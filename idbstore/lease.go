@@ -59,6 +59,7 @@ type writerLease struct {
 	held       bool   // the Web Lock is this connection's
 	release    func() // gives the Web Lock back
 	heldSince  time.Time
+	lastUsed   time.Time // when the last write ended
 	busy       bool // a write holds it now
 	waiters    []*lockWaiter
 	requesting bool     // a Web Lock request is on its way
@@ -82,7 +83,11 @@ func newWriterLease(b *Backend, idle, max time.Duration) *writerLease {
 		l.mu.Lock()
 		l.timer = js.Undefined()
 		if l.held && !l.busy && len(l.waiters) == 0 {
-			l.dropLocked()
+			if left := l.idle - time.Since(l.lastUsed); left > 0 {
+				l.armLocked(left) // used meanwhile: idle since lastUsed
+			} else {
+				l.dropLocked()
+			}
 		}
 		l.mu.Unlock()
 		return nil
@@ -119,8 +124,7 @@ func (l *writerLease) acquire(done func(unlock func(), err error)) *lockWaiter {
 		return nil
 	}
 	if l.held && !l.busy {
-		l.busy = true
-		l.stopTimerLocked()
+		l.busy = true // the idle timer, if any, finds it busy or used since
 		l.mu.Unlock()
 		done(l.unlockFunc(), nil)
 		return nil
@@ -206,7 +210,10 @@ func (l *writerLease) next() {
 	case !l.leasing(), l.wanted, l.closed != nil, time.Since(l.heldSince) >= l.max:
 		l.dropLocked()
 	default:
-		l.startTimerLocked()
+		l.lastUsed = time.Now()
+		if l.timer.IsUndefined() {
+			l.armLocked(l.idle)
+		}
 	}
 	l.mu.Unlock()
 }
@@ -256,9 +263,11 @@ func (l *writerLease) dropLocked() {
 	release()
 }
 
-func (l *writerLease) startTimerLocked() {
-	l.stopTimerLocked()
-	ms := float64(l.idle) / float64(time.Millisecond)
+// armLocked starts the idle timer (none runs); l.mu is held. One timer
+// serves a run of writes: it checks, when it fires, how long the lease has
+// been idle (re-arming and clearing a timer per write costs more).
+func (l *writerLease) armLocked(d time.Duration) {
+	ms := float64(d) / float64(time.Millisecond)
 	if err := jsbridge.Catch(func() { l.timer = jsSetTimeout.Invoke(l.onIdle, ms) }); err != nil {
 		l.timer = js.Undefined()
 		l.dropLocked()

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"syscall/js"
 	"time"
 
 	"github.com/mlsidb/mlsidb/idbstore"
@@ -11,9 +12,10 @@ import (
 
 // openBackend opens the IndexedDB database of the store called name.
 // durability is "strict" (also for ""), "relaxed" or "default" (the
-// browser's choice); blocked bounds a blocked open (0: the default).
-func openBackend(ctx context.Context, name, durability string, blocked time.Duration) (*idbstore.Backend, error) {
-	opts := idbstore.Options{BlockedTimeout: blocked}
+// browser's choice); blocked bounds a blocked open (0: the default);
+// executor is mlsidb.js's idbExec, or undefined.
+func openBackend(ctx context.Context, name, durability string, blocked time.Duration, executor js.Value) (*idbstore.Backend, error) {
+	opts := idbstore.Options{BlockedTimeout: blocked, Executor: executor}
 	switch durability {
 	case "relaxed":
 		opts.Durability = idbstore.DurabilityRelaxed

@@ -167,8 +167,9 @@ func (a *api) register(f func(h int)) int {
 	return a.next
 }
 
-// open(name, durability, blockedTimeoutMs, listener) opens (or shares) the
-// store of that name. The last two are optional: blockedTimeoutMs bounds a
+// open(name, durability, blockedTimeoutMs, listener, executor) opens (or
+// shares) the store of that name. The last three are optional: executor
+// is mlsidb.js's idbExec (idbstore.Options.Executor); blockedTimeoutMs bounds a
 // blocked open (idbstore.Options.BlockedTimeout; default when undefined),
 // listener is called as listener(type, detail) with the store's events:
 // "change" ({groups, methodGroups}: a commit of another tab or worker) and
@@ -176,10 +177,10 @@ func (a *api) register(f func(h int)) int {
 // outside).
 func (a *api) open(args []js.Value) (func() (any, error), error) {
 	const op = "open"
-	if len(args) < 2 || len(args) > 4 {
-		return nil, badArg(op, "want 2 to 4 arguments (name, durability, blocked timeout, listener)")
+	if len(args) < 2 || len(args) > 5 {
+		return nil, badArg(op, "want 2 to 5 arguments (name, durability, blocked timeout, listener, executor)")
 	}
-	for len(args) < 4 {
+	for len(args) < 5 {
 		args = append(args, js.Undefined())
 	}
 	if args[0].Type() != js.TypeString || args[0].String() == "" {
@@ -216,6 +217,10 @@ func (a *api) open(args []js.Value) (func() (any, error), error) {
 	if !listener.IsUndefined() && listener.Type() != js.TypeFunction {
 		return nil, badArg(op, "listener must be a function")
 	}
+	executor := args[4]
+	if !executor.IsUndefined() && executor.Type() != js.TypeObject {
+		return nil, badArg(op, "executor must be idbExec")
+	}
 	return func() (any, error) {
 		a.openMu.Lock()
 		defer a.openMu.Unlock()
@@ -232,7 +237,7 @@ func (a *api) open(args []js.Value) (func() (any, error), error) {
 			}
 		} else {
 			ctx := context.Background()
-			b, err := openBackend(ctx, name, durability, blocked)
+			b, err := openBackend(ctx, name, durability, blocked, executor)
 			if err != nil {
 				return nil, err
 			}
