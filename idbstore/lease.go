@@ -60,7 +60,7 @@ type writerLease struct {
 	release    func() // gives the Web Lock back
 	heldSince  time.Time
 	lastUsed   time.Time // when the last write ended
-	busy       bool // a write holds it now
+	busy       bool      // a write holds it now
 	waiters    []*lockWaiter
 	requesting bool     // a Web Lock request is on its way
 	wanted     bool     // another connection asked for it since it was requested or granted
