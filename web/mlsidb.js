@@ -760,6 +760,42 @@ async function runTransaction(owner, fn) {
   return result;
 }
 
+// Results with many byte strings come from the wasm packed into one
+// Uint8Array (cmd/wasm's packed type): little-endian, a byte string is a
+// u32 length and the bytes (each unpacked into an array of its own).
+class Unpacker {
+  constructor(buf) {
+    this.buf = buf;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.at = 0;
+  }
+  u32() { const v = this.view.getUint32(this.at, true); this.at += 4; return v; }
+  bytes() { const n = this.u32(); const b = this.buf.slice(this.at, this.at + n); this.at += n; return b; }
+  list() { const out = new Array(this.u32()); for (let i = 0; i < out.length; i++) out[i] = this.bytes(); return out; }
+  proposals() {
+    const out = new Array(this.u32());
+    for (let i = 0; i < out.length; i++) out[i] = [this.bytes(), this.bytes()];
+    return out;
+  }
+}
+
+// The 11 values of a loaded group, in the order the wasm packs them.
+const GROUP_FIELDS = ['tree', 'groupContext', 'interimTranscriptHash', 'confirmationTag', 'groupEpochSecrets',
+  'ownLeafIndex', 'messageSecrets', 'resumptionPskStore', 'mlsGroupJoinConfig', 'groupState', 'applicationExportTree'];
+
+const UNPACK = {
+  bytesList: (buf) => new Unpacker(buf).list(),
+  proposals: (buf) => new Unpacker(buf).proposals(),
+  group: (buf) => {
+    const u = new Unpacker(buf);
+    const out = {};
+    for (const f of GROUP_FIELDS) out[f] = u.buf[u.at++] === 1 ? u.bytes() : undefined;
+    out.ownLeafNodes = u.list();
+    out.queuedProposals = u.proposals();
+    return out;
+  },
+};
+
 // The prototypes the contract methods and transaction are installed on.
 const callPrototypes = () => [MlsStore.prototype, MlsTransaction.prototype];
 
@@ -779,7 +815,10 @@ function installMethods(methods) {
       } catch (e) {
         return Promise.reject(e);
       }
-      const call = () => goCall(this[RT], 'call', this[HANDLE], spec.name, ...checked);
+      const unpack = UNPACK[spec.result];
+      const call = unpack
+        ? () => goCall(this[RT], 'call', this[HANDLE], spec.name, ...checked).then(unpack)
+        : () => goCall(this[RT], 'call', this[HANDLE], spec.name, ...checked);
       return track(this, this[QUEUE] ? sendQueued(this).then(call) : call());
     };
     for (const proto of callPrototypes()) {

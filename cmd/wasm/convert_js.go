@@ -13,10 +13,7 @@ import (
 	"github.com/mlsidb/mlsidb/jsbridge"
 )
 
-var (
-	arrayCtor = js.Global().Get("Array")
-	jsObject  = js.Global().Get("Object")
-)
+var arrayCtor = js.Global().Get("Array")
 
 // typeName names the JS type of v for an error message (never its
 // contents): "null", "array", its constructor's name, or its typeof.
@@ -86,6 +83,9 @@ func convertArgs(spec *methodSpec, args []js.Value) ([]any, error) {
 }
 
 // invoke calls the method of spec on st and converts its result for JS.
+// Results with many byte strings (lists, a loaded group) cross as one
+// packed Uint8Array, which mlsidb.js unpacks (unpackResult): one copy and
+// one JS value instead of one per byte string.
 func invoke(ctx context.Context, st mlsidb.Store, spec *methodSpec, args []any) (any, error) {
 	out, err := spec.call(ctx, st, args)
 	if err != nil {
@@ -94,82 +94,67 @@ func invoke(ctx context.Context, st mlsidb.Store, spec *methodSpec, args []any) 
 		}
 		return nil, err
 	}
+	var p packed
 	switch v := out.(type) {
 	case []byte:
 		return jsbridge.BytesToJS(v), nil
 	case [][]byte:
-		return bytesListToJS(jsbridge.BytesToJSMany(v)), nil
+		p.list(v)
 	case []mlsidb.QueuedProposal:
-		return proposalsToJS(v), nil
+		p.proposals(v)
 	case *mlsidb.LoadedGroup:
-		return loadedToJS(v), nil
+		p.group(v)
 	default:
 		return js.Undefined(), nil
 	}
+	return jsbridge.BytesToJS(p.b), nil
 }
 
-func bytesListToJS(items []js.Value) js.Value {
-	arr := arrayCtor.New(len(items))
-	for i, b := range items {
-		arr.SetIndex(i, b)
-	}
-	return arr
+// packed is a result packed for mlsidb.js's unpackResult, little-endian:
+// a byte string is a u32 length and the bytes; a list is a u32 count and
+// its byte strings; proposals are a u32 count and a reference and a
+// proposal each; a loaded group is, for each of its 11 values in the
+// order of groupFields, a u8 (1 present, 0 missing) and the value when
+// present, then the own leaf nodes (a list) and the queued proposals.
+type packed struct{ b []byte }
+
+func (p *packed) bytes(v []byte) {
+	n := len(v)
+	p.b = append(p.b, byte(n), byte(n>>8), byte(n>>16), byte(n>>24))
+	p.b = append(p.b, v...)
 }
 
-// loadedToJS returns what LoadGroup read as a JS object whose properties
-// are named after the read methods. All its bytes cross in one copy.
-func loadedToJS(l *mlsidb.LoadedGroup) js.Value {
-	values := [...]struct {
-		name string
-		v    []byte
-	}{
-		{"tree", l.Tree}, {"groupContext", l.Context}, {"interimTranscriptHash", l.InterimTranscriptHash},
-		{"confirmationTag", l.ConfirmationTag}, {"groupEpochSecrets", l.EpochSecrets},
-		{"ownLeafIndex", l.OwnLeafIndex}, {"messageSecrets", l.MessageSecrets},
-		{"resumptionPskStore", l.ResumptionPskStore}, {"mlsGroupJoinConfig", l.JoinConfig},
-		{"groupState", l.GroupState}, {"applicationExportTree", l.ApplicationExportTree},
+func (p *packed) count(n int) { p.b = append(p.b, byte(n), byte(n>>8), byte(n>>16), byte(n>>24)) }
+
+func (p *packed) list(v [][]byte) {
+	p.count(len(v))
+	for _, b := range v {
+		p.bytes(b)
 	}
-	parts := make([][]byte, 0, len(values)+len(l.OwnLeafNodes)+2*len(l.QueuedProposals))
-	for _, f := range values {
-		if f.v != nil {
-			parts = append(parts, f.v)
-		}
+}
+
+func (p *packed) proposals(v []mlsidb.QueuedProposal) {
+	p.count(len(v))
+	for _, q := range v {
+		p.bytes(q.Ref)
+		p.bytes(q.Proposal)
 	}
-	parts = append(parts, l.OwnLeafNodes...)
-	for _, q := range l.QueuedProposals {
-		parts = append(parts, q.Ref, q.Proposal)
-	}
-	arrays := jsbridge.BytesToJSMany(parts)
-	o := jsObject.New()
-	for _, f := range values {
-		if f.v == nil {
-			o.Set(f.name, js.Undefined())
+}
+
+// group packs l; mlsidb.js names the 11 values (GROUP_FIELDS) in this
+// order.
+func (p *packed) group(l *mlsidb.LoadedGroup) {
+	for _, v := range [...][]byte{
+		l.Tree, l.Context, l.InterimTranscriptHash, l.ConfirmationTag, l.EpochSecrets, l.OwnLeafIndex,
+		l.MessageSecrets, l.ResumptionPskStore, l.JoinConfig, l.GroupState, l.ApplicationExportTree,
+	} {
+		if v == nil {
+			p.b = append(p.b, 0)
 			continue
 		}
-		o.Set(f.name, arrays[0])
-		arrays = arrays[1:]
+		p.b = append(p.b, 1)
+		p.bytes(v)
 	}
-	o.Set("ownLeafNodes", bytesListToJS(arrays[:len(l.OwnLeafNodes)]))
-	o.Set("queuedProposals", pairsToJS(arrays[len(l.OwnLeafNodes):]))
-	return o
-}
-
-func proposalsToJS(v []mlsidb.QueuedProposal) js.Value {
-	parts := make([][]byte, 0, 2*len(v))
-	for _, q := range v {
-		parts = append(parts, q.Ref, q.Proposal)
-	}
-	return pairsToJS(jsbridge.BytesToJSMany(parts))
-}
-
-// pairsToJS returns [[a, b], [c, d], ...] of [a, b, c, d, ...].
-func pairsToJS(flat []js.Value) js.Value {
-	arr := arrayCtor.New(len(flat) / 2)
-	for i := 0; i+1 < len(flat); i += 2 {
-		pair := arrayCtor.New(2)
-		pair.SetIndex(0, flat[i])
-		pair.SetIndex(1, flat[i+1])
-		arr.SetIndex(i/2, pair)
-	}
-	return arr
+	p.list(l.OwnLeafNodes)
+	p.proposals(l.QueuedProposals)
 }
