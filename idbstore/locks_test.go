@@ -164,16 +164,23 @@ func TestNotify(t *testing.T) {
 	// Messages of other formats, from plain JS on the same channel.
 	raw := js.Global().Get("BroadcastChannel").New(channelName(name))
 	defer raw.Call("close")
+	// A well-formed message, with a method group a later version may have.
+	later := jsbridge.BytesToJS(append([]byte{changeMessageVersion, 2, 4, 't', 'r', 'e', 'e', 11, 'l', 'a', 't', 'e', 'r', '_', 'g', 'r', 'o', 'u', 'p'},
+		1, 0, 0, 0, 1, 0, 0, 0, 'g'))
 	for _, msg := range []any{
 		"text", 42, nil,
-		map[string]any{"v": 2, "groups": []any{}, "methodGroups": []any{"tree"}},
-		map[string]any{"v": 1, "groups": "no", "methodGroups": []any{}},
-		map[string]any{"v": 1, "groups": []any{"not bytes"}, "methodGroups": []any{}},
-		map[string]any{"v": 1, "groups": []any{}, "methodGroups": []any{"no_such_group"}},
+		map[string]any{"v": 1, "groups": []any{jsbridge.BytesToJS([]byte("g"))}, "methodGroups": []any{"tree"}}, // version 1
+		jsbridge.BytesToJS([]byte{1, 0, 0, 0, 0, 0}),                                                            // another version
+		jsbridge.BytesToJS([]byte{changeMessageVersion}),                                                        // cut short
+		jsbridge.BytesToJS([]byte{changeMessageVersion, 0, 1, 0, 0, 0, 0, 0, 0, 0}),                             // an empty group id
+		jsbridge.BytesToJS([]byte{changeMessageVersion, 0, 9, 0, 0, 0}),                                         // more groups than bytes
+		jsbridge.BytesToJS([]byte{changeMessageVersion, 0, 0, 0, 0, 0, 7}),                                      // trailing bytes
+		jsbridge.BytesToJS([]byte{changeMessageVersion, 1, 5, 'n', 'o', 'n', 'e', '!', 0, 0, 0, 0}),             // nothing known
+		js.Global().Get("Uint16Array").New(4),
 	} {
 		raw.Call("postMessage", msg)
 	}
-	raw.Call("postMessage", map[string]any{"v": 1, "groups": []any{jsbridge.BytesToJS([]byte("g"))}, "methodGroups": []any{"tree", "later_group"}})
+	raw.Call("postMessage", later)
 	for i, ch := range []<-chan mlsidb.Change{c1, c2, c3} {
 		got := nextChange(t, ch)
 		if len(got.Groups) != 1 || string(got.Groups[0]) != "g" || !slices.Equal(got.MethodGroups, []mlsidb.MethodGroup{mlsidb.MethodGroupTree}) {

@@ -14,6 +14,7 @@ var (
 	jsBroadcastChannel = js.Global().Get("BroadcastChannel")
 	jsSetTimeout       = js.Global().Get("setTimeout")
 	jsClearTimeout     = js.Global().Get("clearTimeout")
+	jsUint8Array       = js.Global().Get("Uint8Array")
 )
 
 // channelName is the BroadcastChannel of database name's changes.
@@ -21,7 +22,7 @@ func channelName(name string) string { return "mlsidb:" + name }
 
 // changeMessageVersion tags the messages on the channel, so that a newer
 // format is ignored instead of misread.
-const changeMessageVersion = 1
+const changeMessageVersion = 2
 
 // endpoint is one Notify: a BroadcastChannel, its message handler, and
 // the changes published but not posted yet.
@@ -75,9 +76,9 @@ func (p *pendingChange) change() mlsidb.Change {
 // Notify implements [mlsidb.Notifier] with a BroadcastChannel named
 // "mlsidb:<name>": every provider over the database, in any tab or worker
 // of the origin, opens one; what one posts, all the others receive (a
-// BroadcastChannel never receives its own messages). A message is
-// {v: 1, groups: [Uint8Array...], methodGroups: ["tree", ...]}; messages
-// of other formats are ignored. Without BroadcastChannel (some old
+// BroadcastChannel never receives its own messages). A message is one
+// Uint8Array, version 2 (see encodeChange); messages of other formats
+// are ignored. Without BroadcastChannel (some old
 // browsers) nothing is sent or received. The endpoint closes with the
 // backend.
 func (b *Backend) Notify(receive func(mlsidb.Change)) (publish func(mlsidb.Change), stop func()) {
@@ -196,45 +197,59 @@ func (b *Backend) closeEndpoints() {
 	}
 }
 
-// encodeChange returns the message of a change.
+// encodeChange returns the message of a change: one Uint8Array (cheap to
+// post and to clone), little-endian: the version byte, a u8 count of
+// method groups and each one's name (a u8 length and the name), then a u32
+// count of groups and each group id (a u32 length and the id).
 func encodeChange(c mlsidb.Change) js.Value {
-	groups := make([]any, len(c.Groups))
-	for i, g := range c.Groups {
-		groups[i] = jsbridge.BytesToJS(g)
+	b := []byte{changeMessageVersion, byte(len(c.MethodGroups))}
+	for _, g := range c.MethodGroups {
+		name := g.String()
+		b = append(b, byte(len(name)))
+		b = append(b, name...)
 	}
-	mgs := make([]any, len(c.MethodGroups))
-	for i, g := range c.MethodGroups {
-		mgs[i] = g.String()
+	b = appendU32(b, len(c.Groups))
+	for _, g := range c.Groups {
+		b = appendU32(b, len(g))
+		b = append(b, g...)
 	}
-	return js.ValueOf(map[string]any{"v": changeMessageVersion, "groups": groups, "methodGroups": mgs})
+	return jsbridge.BytesToJS(b)
+}
+
+func appendU32(b []byte, n int) []byte {
+	return append(b, byte(n), byte(n>>8), byte(n>>16), byte(n>>24))
 }
 
 // decodeChange reads a message; ok is false for anything that is not a
 // message of this format. Method groups it does not know are skipped.
 func decodeChange(v js.Value) (c mlsidb.Change, ok bool) {
-	err := jsbridge.Catch(func() {
-		if v.Type() != js.TypeObject || v.Get("v").Type() != js.TypeNumber || v.Get("v").Int() != changeMessageVersion {
-			return
+	if v.Type() != js.TypeObject || !v.InstanceOf(jsUint8Array) {
+		return c, false
+	}
+	b, err := jsbridge.BytesFromJS(v)
+	if err != nil || len(b) < 2 || b[0] != changeMessageVersion {
+		return c, false
+	}
+	u := unpacker{b: b[2:]}
+	for i := 0; i < int(b[1]); i++ {
+		n := int(u.u8())
+		if u.bad || n > len(u.b) {
+			return mlsidb.Change{}, false
 		}
-		groups, mgs := v.Get("groups"), v.Get("methodGroups")
-		if groups.Type() != js.TypeObject || mgs.Type() != js.TypeObject {
-			return
+		if g, known := mlsidb.MethodGroupOf(string(u.b[:n])); known {
+			c.MethodGroups = append(c.MethodGroups, g)
 		}
-		for i, n := 0, groups.Length(); i < n; i++ {
-			g, err := jsbridge.BytesFromJS(groups.Index(i))
-			if err != nil || len(g) == 0 {
-				return
-			}
-			c.Groups = append(c.Groups, g)
+		u.b = u.b[n:]
+	}
+	for i, n := 0, u.u32(); i < n && !u.bad; i++ {
+		g := u.bytes()
+		if len(g) == 0 {
+			return mlsidb.Change{}, false
 		}
-		for i, n := 0, mgs.Length(); i < n; i++ {
-			if s := mgs.Index(i); s.Type() == js.TypeString {
-				if g, known := mlsidb.MethodGroupOf(s.String()); known {
-					c.MethodGroups = append(c.MethodGroups, g)
-				}
-			}
-		}
-		ok = len(c.Groups) > 0 || len(c.MethodGroups) > 0
-	})
-	return c, ok && err == nil
+		c.Groups = append(c.Groups, g)
+	}
+	if u.bad || len(u.b) != 0 {
+		return mlsidb.Change{}, false
+	}
+	return c, len(c.Groups) > 0 || len(c.MethodGroups) > 0
 }
