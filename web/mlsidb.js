@@ -147,7 +147,7 @@ async function startRuntime(wasm, wasmExec) {
       : new MlsStorageError(ErrorCode.Unavailable, `mlsidb: cannot instantiate the wasm: ${e?.message ?? e}`, { cause: e });
   }
   /** @type {Runtime} */
-  const rt = { api: null, dead: null, pending: new Set() };
+  const rt = { api: null, dead: null, pending: new Set(), calls: new Map(), nextCall: 0 };
   Object.assign(globalThis, saved);
   let exited;
   try {
@@ -161,12 +161,22 @@ async function startRuntime(wasm, wasmExec) {
     rt.dead = new MlsStorageError(ErrorCode.Internal, 'mlsidb: the wasm instance stopped: ' + why);
     for (const reject of rt.pending) reject(rt.dead);
     rt.pending.clear();
+    for (const [, reject] of rt.calls.values()) reject(rt.dead);
+    rt.calls.clear();
   };
   exited.then(() => die('the Go program exited'), (e) => die(String(e?.message ?? e)));
   if (!api || typeof api.call !== 'function') {
     throw new MlsStorageError(ErrorCode.Unavailable, 'mlsidb: the wasm did not register its API (is it mlsidb.wasm?)');
   }
   rt.api = api;
+  // invoke's calls settle through this one function (see goInvoke).
+  api.init((id, ok, v) => {
+    const c = rt.calls.get(id);
+    if (!c) return;
+    rt.calls.delete(id);
+    if (ok) c[0](v);
+    else c[1](toError(v));
+  });
   installMethods(api.methods);
   return rt;
 }
@@ -195,6 +205,28 @@ function goCall(rt, fn, ...args) {
       return;
     }
     p.then((v) => { rt.pending.delete(fail); resolve(v); }, fail);
+  });
+}
+
+// goInvoke runs one contract call, packed as encodeCalls packs a batch:
+// the arguments cross into the wasm with one copy, and the wasm settles
+// the call through the function given to init, by id (no Promise or
+// function made in Go per call).
+function goInvoke(rt, handle, packed) {
+  if (rt.dead) return Promise.reject(rt.dead);
+  return new Promise((resolve, reject) => {
+    const id = ++rt.nextCall;
+    rt.calls.set(id, [resolve, reject]);
+    let r;
+    try {
+      r = rt.api.invoke(handle, packed, id);
+    } catch (e) {
+      r = e;
+    }
+    if (r !== undefined) {
+      rt.calls.delete(id);
+      reject(toError(r));
+    }
   });
 }
 
@@ -817,8 +849,8 @@ function installMethods(methods) {
       }
       const unpack = UNPACK[spec.result];
       const call = unpack
-        ? () => goCall(this[RT], 'call', this[HANDLE], spec.name, ...checked).then(unpack)
-        : () => goCall(this[RT], 'call', this[HANDLE], spec.name, ...checked);
+        ? () => goInvoke(this[RT], this[HANDLE], encodeCalls([[spec, checked]])).then(unpack)
+        : () => goInvoke(this[RT], this[HANDLE], encodeCalls([[spec, checked]]));
       return track(this, this[QUEUE] ? sendQueued(this).then(call) : call());
     };
     for (const proto of callPrototypes()) {

@@ -54,6 +54,8 @@ type api struct {
 	txs    map[int]*txHandle
 	locks  map[int]chan struct{} // group locks held, by lock handle: closing the channel releases
 	shared map[string]*sharedStore
+
+	settleFn js.Value // init's settle function
 }
 
 // sharedStore is one provider, shared by every handle opened under its name.
@@ -126,6 +128,8 @@ func (a *api) object() js.Value {
 	o.Set("open", jsbridge.Export(a.open))
 	o.Set("close", jsbridge.Export(a.close))
 	o.Set("call", js.FuncOf(a.call))
+	o.Set("init", js.FuncOf(a.init))
+	o.Set("invoke", js.FuncOf(a.invoke))
 	o.Set("callMany", js.FuncOf(a.callMany))
 	o.Set("begin", js.FuncOf(a.begin))
 	o.Set("end", js.FuncOf(a.end))
@@ -463,6 +467,87 @@ func (a *api) call(_ js.Value, args []js.Value) any {
 			return invoke(ctx, s, spec, in)
 		}, done)
 	})
+}
+
+// init(settle) gives the API the JS function that invoke settles its
+// calls with: settle(id, true, value) or settle(id, false, error). It is
+// made once, so a call costs no Promise, resolvers or function made in Go.
+func (a *api) init(_ js.Value, args []js.Value) any {
+	if len(args) != 1 || args[0].Type() != js.TypeFunction {
+		return jsbridge.ErrorToJS(badArg("init", "want 1 argument (a settle function)"))
+	}
+	a.mu.Lock()
+	a.settleFn = args[0]
+	a.mu.Unlock()
+	return js.Undefined()
+}
+
+// invoke(handle, packed, id) is call for mlsidb.js: packed is one call
+// packed as callMany's batch (the method's index, then its arguments), so
+// the arguments cross with one copy; the outcome goes to the settle
+// function of init, with id, once (perhaps before invoke returns). An
+// argument that is not what it should be throws; nothing is settled then.
+func (a *api) invoke(_ js.Value, args []js.Value) any {
+	a.mu.Lock()
+	settle := a.settleFn
+	a.mu.Unlock()
+	if settle.IsUndefined() || len(args) != 3 || args[0].Type() != js.TypeNumber || args[2].Type() != js.TypeNumber {
+		return jsbridge.ErrorToJS(badArg("invoke", "want (handle, packed call, id) after init"))
+	}
+	id := args[2]
+	done := func(v any, err error) {
+		if err == nil {
+			var r js.Value
+			if r, err = toJSValue(v); err == nil {
+				settle.Invoke(id, true, r)
+				return
+			}
+		}
+		settle.Invoke(id, false, jsbridge.ErrorToJS(err))
+	}
+	var (
+		calls []call
+		p     *mlsidb.Provider
+	)
+	err := jsbridge.Guard(func() error {
+		b, err := jsbridge.BytesFromJS(args[1])
+		if err != nil {
+			return badArg("invoke", "the call must be a Uint8Array")
+		}
+		if calls, err = decodeCalls(a.table, b); err != nil {
+			return err
+		}
+		if len(calls) != 1 {
+			return badArg("invoke", "want exactly one packed call")
+		}
+		p, err = a.target(args[0].Int())
+		return err
+	})
+	if err != nil {
+		done(nil, err)
+		return js.Undefined()
+	}
+	c := calls[0]
+	if err := jsbridge.Guard(func() error {
+		p.Async(func(ctx context.Context, s mlsidb.Store) (any, error) {
+			return invoke(ctx, s, c.spec, c.in)
+		}, done)
+		return nil
+	}); err != nil {
+		done(nil, err)
+	}
+	return js.Undefined()
+}
+
+// toJSValue converts a call's result (a js.Value already, or nil).
+func toJSValue(v any) (js.Value, error) {
+	switch r := v.(type) {
+	case nil:
+		return js.Undefined(), nil
+	case js.Value:
+		return r, nil
+	}
+	return js.Undefined(), errors.New("mlsidb: internal error: a result of unknown type")
 }
 
 // callMany(handle, batch) runs a batch of calls one after the other, as
