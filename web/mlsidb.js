@@ -170,12 +170,12 @@ async function startRuntime(wasm, wasmExec) {
   }
   rt.api = api;
   // invoke's calls settle through this one function (see goInvoke).
-  api.init((id, ok, v) => {
+  api.init((id, ok, v, failed) => {
     const c = rt.calls.get(id);
     if (!c) return;
     rt.calls.delete(id);
     if (ok) c[0](v);
-    else c[1](toError(v));
+    else c[1](Object.assign(toError(v), { [FAILED_AT]: failed }));
   });
   installMethods(api.methods);
   return rt;
@@ -554,6 +554,7 @@ const idbExec = (() => {
 // transaction (see idbstore's package documentation). Nothing here locks.
 
 const RT = Symbol('runtime');
+const FAILED_AT = Symbol('failedAt'); // on an invoke error: the index of the call that failed
 const HANDLE = Symbol('handle');
 const ENDED = Symbol('ended');
 const INFLIGHT = Symbol('inflight');
@@ -579,6 +580,24 @@ function sendQueued(tx) {
     });
   }
   return tx[SENT];
+}
+
+// sendWith makes a call on a transaction after its queued writes, in the
+// same crossing: one invoke runs the queued writes, then the call. When a
+// queued write fails, the transaction fails with its error (as sendQueued);
+// when the call itself fails, only the call rejects.
+function sendWith(tx, c, unpack) {
+  const queued = tx[QUEUE];
+  tx[QUEUE] = [];
+  const run = () => goInvoke(tx[RT], tx[HANDLE], encodeCalls([...queued, c])).catch((e) => {
+    if (e?.[FAILED_AT] < queued.length) tx[FAILED] ??= e;
+    throw e;
+  });
+  const p = tx[SENT].then(run);
+  tx[SENT] = p.then(() => undefined, (e) => {
+    if (tx[FAILED] === e) throw e;
+  });
+  return unpack ? p.then(unpack) : p;
 }
 
 // encodeCalls packs queued calls ([method, checked arguments]) into one
@@ -773,7 +792,7 @@ async function runTransaction(owner, fn) {
   tx[ENDED] = true;
   if (!failed) {
     try {
-      await sendQueued(tx);
+      await tx[SENT];
     } catch (e) {
       failed = true;
       error = e;
@@ -783,8 +802,11 @@ async function runTransaction(owner, fn) {
     failed = true; // queued writes failed, and the callback caught it
     error = tx[FAILED];
   }
+  // The last queued writes go with the commit, in one crossing.
+  const last = !failed && tx[QUEUE].length ? encodeCalls(tx[QUEUE]) : undefined;
+  tx[QUEUE] = [];
   try {
-    await goCall(rt, 'end', handle, !failed);
+    await goCall(rt, 'end', handle, !failed, last);
   } catch (e) {
     if (!failed) throw e;
   }
@@ -848,10 +870,9 @@ function installMethods(methods) {
         return Promise.reject(e);
       }
       const unpack = UNPACK[spec.result];
-      const call = unpack
-        ? () => goInvoke(this[RT], this[HANDLE], encodeCalls([[spec, checked]])).then(unpack)
-        : () => goInvoke(this[RT], this[HANDLE], encodeCalls([[spec, checked]]));
-      return track(this, this[QUEUE] ? sendQueued(this).then(call) : call());
+      if (this[QUEUE]) return track(this, sendWith(this, [spec, checked], unpack));
+      const call = goInvoke(this[RT], this[HANDLE], encodeCalls([[spec, checked]]));
+      return track(this, unpack ? call.then(unpack) : call);
     };
     for (const proto of callPrototypes()) {
       Object.defineProperty(proto, spec.name, { configurable: true, writable: true, value });

@@ -482,11 +482,14 @@ func (a *api) init(_ js.Value, args []js.Value) any {
 	return js.Undefined()
 }
 
-// invoke(handle, packed, id) is call for mlsidb.js: packed is one call
-// packed as callMany's batch (the method's index, then its arguments), so
-// the arguments cross with one copy; the outcome goes to the settle
-// function of init, with id, once (perhaps before invoke returns). An
-// argument that is not what it should be throws; nothing is settled then.
+// invoke(handle, packed, id) is call for mlsidb.js: packed is a batch of
+// calls packed as for callMany (per call the method's index, then its
+// arguments), so the arguments cross with one copy; they run in order
+// (runCalls). The outcome goes to the settle function of init, with id,
+// once (perhaps before invoke returns): settle(id, true, the last call's
+// result), or settle(id, false, error, index of the call that failed).
+// mlsidb.js sends a transaction's queued writes with its next read this
+// way.
 func (a *api) invoke(_ js.Value, args []js.Value) any {
 	a.mu.Lock()
 	settle := a.settleFn
@@ -495,7 +498,7 @@ func (a *api) invoke(_ js.Value, args []js.Value) any {
 		return jsbridge.ErrorToJS(badArg("invoke", "want (handle, packed call, id) after init"))
 	}
 	id := args[2]
-	done := func(v any, err error) {
+	done := func(v any, failed int, err error) {
 		if err == nil {
 			var r js.Value
 			if r, err = toJSValue(v); err == nil {
@@ -503,7 +506,7 @@ func (a *api) invoke(_ js.Value, args []js.Value) any {
 				return
 			}
 		}
-		settle.Invoke(id, false, jsbridge.ErrorToJS(err))
+		settle.Invoke(id, false, jsbridge.ErrorToJS(err), failed)
 	}
 	var (
 		calls []call
@@ -517,24 +520,21 @@ func (a *api) invoke(_ js.Value, args []js.Value) any {
 		if calls, err = decodeCalls(a.table, b); err != nil {
 			return err
 		}
-		if len(calls) != 1 {
-			return badArg("invoke", "want exactly one packed call")
+		if len(calls) == 0 {
+			return badArg("invoke", "no packed call")
 		}
 		p, err = a.target(args[0].Int())
 		return err
 	})
 	if err != nil {
-		done(nil, err)
+		done(nil, 0, err)
 		return js.Undefined()
 	}
-	c := calls[0]
 	if err := jsbridge.Guard(func() error {
-		p.Async(func(ctx context.Context, s mlsidb.Store) (any, error) {
-			return invoke(ctx, s, c.spec, c.in)
-		}, done)
+		runCalls(p, calls, done)
 		return nil
 	}); err != nil {
-		done(nil, err)
+		done(nil, 0, err)
 	}
 	return js.Undefined()
 }
@@ -580,44 +580,57 @@ func (a *api) callMany(_ js.Value, args []js.Value) any {
 		return jsbridge.Rejected(err)
 	}
 	return jsbridge.Settle(func(done func(any, error)) {
-		// Calls that complete at once go on in this loop; one that waits
-		// goes on from its callback.
-		var run func(i int)
-		run = func(i int) {
-			for ; i < len(calls); i++ {
-				c, next := calls[i], i+1
-				// state: 0 while Async runs, 1 when the call completed
-				// inside it, 2 when Async returned first.
-				var (
-					state  atomic.Int32
-					failed error
-				)
-				p.Async(func(ctx context.Context, s mlsidb.Store) (any, error) {
-					_, err := invoke(ctx, s, c.spec, c.in)
-					return nil, err
-				}, func(_ any, err error) {
-					failed = err // read only after state 1 is seen
-					if state.CompareAndSwap(0, 1) {
-						return
-					}
-					if err != nil {
-						done(nil, err)
-						return
-					}
-					run(next)
-				})
-				if state.CompareAndSwap(0, 2) {
-					return // it goes on from the callback
-				}
-				if failed != nil {
-					done(nil, failed)
+		runCalls(p, calls, func(_ any, _ int, err error) { done(nil, err) })
+	})
+}
+
+// runCalls runs calls one after the other on p, each through
+// Provider.Async, and calls done once: with the last call's result, or
+// with the error of the first call that fails and its index (the calls
+// after it are not run). Calls that complete at once go on in a loop; one
+// that waits (IndexedDB, a lock) goes on from its callback.
+func runCalls(p *mlsidb.Provider, calls []call, done func(v any, failed int, err error)) {
+	var run func(i int)
+	run = func(i int) {
+		var last any
+		for ; i < len(calls); i++ {
+			c, next := calls[i], i+1
+			// state: 0 while Async runs, 1 when the call completed
+			// inside it, 2 when Async returned first.
+			var (
+				state  atomic.Int32
+				failed error
+				value  any
+			)
+			p.Async(func(ctx context.Context, s mlsidb.Store) (any, error) {
+				return invoke(ctx, s, c.spec, c.in)
+			}, func(v any, err error) {
+				failed, value = err, v // read only after state 1 is seen
+				if state.CompareAndSwap(0, 1) {
 					return
 				}
+				if err != nil {
+					done(nil, next-1, err)
+					return
+				}
+				if next == len(calls) {
+					done(v, 0, nil)
+					return
+				}
+				run(next)
+			})
+			if state.CompareAndSwap(0, 2) {
+				return // it goes on from the callback
 			}
-			done(nil, nil)
+			if failed != nil {
+				done(nil, i, failed)
+				return
+			}
+			last = value
 		}
-		run(0)
-	})
+		done(last, 0, nil)
+	}
+	run(0)
 }
 
 // begin(handle) starts a transaction on a store or, nested, on a
@@ -653,14 +666,31 @@ func (a *api) begin(_ js.Value, args []js.Value) any {
 	})
 }
 
-// end(txHandle, commit) ends a transaction: commit true commits what it
-// wrote, false rolls it back. It resolves when the transaction is over and
+// end(txHandle, commit, batch) ends a transaction: commit true commits
+// what it wrote, after the calls of batch (optional, packed as for
+// callMany: the transaction's last queued writes; when one fails, the
+// transaction rolls back and end rejects with its error), false rolls it
+// back. It resolves when the transaction is over and
 // rejects when the commit fails. Open nested transactions roll back first.
 func (a *api) end(_ js.Value, args []js.Value) any {
-	if len(args) != 2 || args[0].Type() != js.TypeNumber || args[1].Type() != js.TypeBoolean {
-		return jsbridge.Rejected(badArg("end", "want 2 arguments (transaction handle, commit)"))
+	if len(args) < 2 || len(args) > 3 || args[0].Type() != js.TypeNumber || args[1].Type() != js.TypeBoolean {
+		return jsbridge.Rejected(badArg("end", "want 2 or 3 arguments (transaction handle, commit, batch)"))
 	}
 	h, commit := args[0].Int(), args[1].Bool()
+	var calls []call
+	if len(args) == 3 && !args[2].IsUndefined() {
+		err := jsbridge.Guard(func() error {
+			b, err := jsbridge.BytesFromJS(args[2])
+			if err != nil {
+				return badArg("end", "the batch must be a Uint8Array")
+			}
+			calls, err = decodeCalls(a.table, b)
+			return err
+		})
+		if err != nil {
+			return jsbridge.Rejected(err)
+		}
+	}
 	a.mu.Lock()
 	t, ok := a.txs[h]
 	delete(a.txs, h)
@@ -674,7 +704,18 @@ func (a *api) end(_ js.Value, args []js.Value) any {
 		return jsbridge.Settle(func(done func(any, error)) { done(nil, nil) })
 	}
 	return jsbridge.Settle(func(done func(any, error)) {
-		t.tx.CommitAsync(func(err error) { done(nil, err) })
+		if len(calls) == 0 {
+			t.tx.CommitAsync(func(err error) { done(nil, err) })
+			return
+		}
+		runCalls(t.tx.Store(), calls, func(_ any, _ int, err error) {
+			if err != nil {
+				t.tx.Rollback()
+				done(nil, err)
+				return
+			}
+			t.tx.CommitAsync(func(err error) { done(nil, err) })
+		})
 	})
 }
 
