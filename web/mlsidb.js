@@ -208,7 +208,7 @@ function goCall(rt, fn, ...args) {
   });
 }
 
-// goInvoke runs one contract call, packed as encodeCalls packs a batch:
+// goInvoke runs one contract call, packed as Batch packs calls:
 // the arguments cross into the wasm with one copy, and the wasm settles
 // the call through the function given to init, by id (no Promise or
 // function made in Go per call).
@@ -243,18 +243,21 @@ function describe(v) {
   return typeof v;
 }
 
-// asBytes returns a copy of a Uint8Array (its own range only) or an
-// ArrayBuffer, taken when the call is made: a write may wait for the
-// store's lock, and the caller may reuse its array at once.
-function asBytes(v) {
-  if (v instanceof Uint8Array) return v.slice();
-  if (v instanceof ArrayBuffer) return new Uint8Array(v.slice(0));
+// asBytes returns a Uint8Array (its own range only) or an ArrayBuffer as a
+// Uint8Array: a view of the caller's bytes (copy: a copy of them). A
+// contract call packs its arguments (one copy) when it is made, so the
+// caller may reuse its array at once; what is kept for later is copied.
+function asBytes(v, copy = true) {
+  if (v instanceof Uint8Array) return copy ? v.slice() : v;
+  if (v instanceof ArrayBuffer) return new Uint8Array(copy ? v.slice(0) : v);
   const tag = TAG.call(v);
   if (tag === '[object Uint8Array]') return new Uint8Array(v); // another realm's: copied
   if (tag === '[object ArrayBuffer]') return new Uint8Array(new Uint8Array(v));
   return undefined;
 }
 
+// checkArgs checks the arguments of a contract call and returns them as
+// Uint8Arrays (views of the caller's bytes: pack them before returning).
 function checkArgs(m, args) {
   if (args.length !== m.args.length) {
     throw invalid(`${m.name}: want ${m.args.length} argument${m.args.length === 1 ? '' : 's'}, got ${args.length}`);
@@ -265,7 +268,7 @@ function checkArgs(m, args) {
     const pos = `${m.name}: argument ${i + 1}`;
     switch (m.args[i]) {
       case 'bytes': {
-        const b = asBytes(v);
+        const b = asBytes(v, false);
         if (!b) throw invalid(`${pos} must be a Uint8Array or ArrayBuffer, got ${describe(v)}`);
         out[i] = b;
         break;
@@ -280,7 +283,7 @@ function checkArgs(m, args) {
       case 'bytesList': {
         if (!Array.isArray(v)) throw invalid(`${pos} must be an array of Uint8Array, got ${describe(v)}`);
         out[i] = v.map((x, j) => {
-          const b = asBytes(x);
+          const b = asBytes(x, false);
           if (!b) throw invalid(`${pos} item ${j} must be a Uint8Array or ArrayBuffer, got ${describe(x)}`);
           return b;
         });
@@ -572,8 +575,7 @@ const FAILED = Symbol('failed');
 // transaction. One crossing per call is most of a call's cost.
 function sendQueued(tx) {
   if (tx[QUEUE].length) {
-    const batch = encodeCalls(tx[QUEUE]);
-    tx[QUEUE] = [];
+    const batch = tx[QUEUE].take();
     tx[SENT] = tx[SENT].then(() => goCall(tx[RT], 'callMany', tx[HANDLE], batch)).catch((e) => {
       tx[FAILED] ??= e;
       throw e;
@@ -586,11 +588,12 @@ function sendQueued(tx) {
 // same crossing: one invoke runs the queued writes, then the call. When a
 // queued write fails, the transaction fails with its error (as sendQueued);
 // when the call itself fails, only the call rejects.
-function sendWith(tx, c, unpack) {
-  const queued = tx[QUEUE];
-  tx[QUEUE] = [];
-  const run = () => goInvoke(tx[RT], tx[HANDLE], encodeCalls([...queued, c])).catch((e) => {
-    if (e?.[FAILED_AT] < queued.length) tx[FAILED] ??= e;
+function sendWith(tx, spec, args, unpack) {
+  const queued = tx[QUEUE].length;
+  tx[QUEUE].add(spec, args);
+  const batch = tx[QUEUE].take();
+  const run = () => goInvoke(tx[RT], tx[HANDLE], batch).catch((e) => {
+    if (e?.[FAILED_AT] < queued) tx[FAILED] ??= e;
     throw e;
   });
   const p = tx[SENT].then(run);
@@ -600,39 +603,70 @@ function sendWith(tx, c, unpack) {
   return unpack ? p.then(unpack) : p;
 }
 
-// encodeCalls packs queued calls ([method, checked arguments]) into one
-// Uint8Array for the wasm's callMany, little-endian: per call the method's
-// index in the table (u16), then per argument: bytes as a u32 length and
-// the bytes, a leaf index as a u32, a list as a u32 count and each item as
-// bytes.
-function encodeCalls(calls) {
-  let n = 0;
-  for (const [m, args] of calls) {
-    n += 2;
+// Batch packs calls ([method, checked arguments]) into one Uint8Array for
+// the wasm's invoke, callMany and end, little-endian: per call the
+// method's index in the table (u16), then per argument: bytes as a u32
+// length and the bytes, a leaf index as a u32, a list as a u32 count and
+// each item as bytes. The bytes are copied in when a call is added.
+class Batch {
+  constructor(size = 1024) {
+    this.buf = new Uint8Array(size);
+    this.view = new DataView(this.buf.buffer);
+    this.at = 0;
+    this.length = 0; // calls
+  }
+
+  room(n) {
+    if (this.at + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.at + n) size *= 2;
+    const b = new Uint8Array(size);
+    b.set(this.buf.subarray(0, this.at));
+    this.buf = b;
+    this.view = new DataView(b.buffer);
+  }
+
+  u32(v) { this.view.setUint32(this.at, v, true); this.at += 4; }
+
+  bytes(b) { this.u32(b.length); this.buf.set(b, this.at); this.at += b.length; }
+
+  add(m, args) {
+    let n = 2;
     m.args.forEach((kind, i) => {
       if (kind === 'bytes') n += 4 + args[i].length;
       else if (kind === 'u32') n += 4;
       else n += 4 + args[i].reduce((sum, x) => sum + 4 + x.length, 0);
     });
-  }
-  const out = new Uint8Array(n);
-  const view = new DataView(out.buffer);
-  let at = 0;
-  const u32 = (v) => { view.setUint32(at, v, true); at += 4; };
-  const bytes = (b) => { u32(b.length); out.set(b, at); at += b.length; };
-  for (const [m, args] of calls) {
-    view.setUint16(at, m.index, true);
-    at += 2;
+    this.room(n);
+    this.view.setUint16(this.at, m.index, true);
+    this.at += 2;
     m.args.forEach((kind, i) => {
-      if (kind === 'bytes') bytes(args[i]);
-      else if (kind === 'u32') u32(args[i]);
+      if (kind === 'bytes') this.bytes(args[i]);
+      else if (kind === 'u32') this.u32(args[i]);
       else {
-        u32(args[i].length);
-        args[i].forEach(bytes);
+        this.u32(args[i].length);
+        args[i].forEach((b) => this.bytes(b));
       }
     });
+    this.length++;
   }
-  return out;
+
+  /** The packed calls; the batch starts empty again. */
+  take() {
+    const out = this.buf.subarray(0, this.at);
+    this.buf = new Uint8Array(Math.max(1024, Math.min(this.buf.length, 1 << 16)));
+    this.view = new DataView(this.buf.buffer);
+    this.at = 0;
+    this.length = 0;
+    return out;
+  }
+}
+
+// pack packs one call, in an array of its exact size.
+function pack(m, args) {
+  const b = new Batch(1);
+  b.add(m, args);
+  return b.buf.length === b.at ? b.buf : b.buf.subarray(0, b.at);
 }
 
 function checkKeys(m, args, maxKeyLen) {
@@ -803,8 +837,7 @@ async function runTransaction(owner, fn) {
     error = tx[FAILED];
   }
   // The last queued writes go with the commit, in one crossing.
-  const last = !failed && tx[QUEUE].length ? encodeCalls(tx[QUEUE]) : undefined;
-  tx[QUEUE] = [];
+  const last = !failed && tx[QUEUE].length ? tx[QUEUE].take() : undefined;
   try {
     await goCall(rt, 'end', handle, !failed, last);
   } catch (e) {
@@ -863,15 +896,15 @@ function installMethods(methods) {
         checked = checkArgs(spec, args);
         if (this[QUEUE] && spec.result === 'none') {
           checkKeys(spec, checked, this[RT].api.maxKeyLen);
-          this[QUEUE].push([spec, checked]);
+          this[QUEUE].add(spec, checked);
           return Promise.resolve();
         }
       } catch (e) {
         return Promise.reject(e);
       }
       const unpack = UNPACK[spec.result];
-      if (this[QUEUE]) return track(this, sendWith(this, [spec, checked], unpack));
-      const call = goInvoke(this[RT], this[HANDLE], encodeCalls([[spec, checked]]));
+      if (this[QUEUE]) return track(this, sendWith(this, spec, checked, unpack));
+      const call = goInvoke(this[RT], this[HANDLE], pack(spec, checked));
       return track(this, unpack ? call.then(unpack) : call);
     };
     for (const proto of callPrototypes()) {
@@ -969,7 +1002,7 @@ export class MlsTransaction {
   /** @param {Runtime} rt @param {number} handle */
   constructor(rt, handle) {
     initCalls(this, rt, handle);
-    this[QUEUE] = [];
+    this[QUEUE] = new Batch();
     this[SENT] = Promise.resolve();
     this[FAILED] = undefined;
   }
