@@ -28,6 +28,6 @@ func TestJSModuleCarriesTheExecutor(t *testing.T) {
 		t.Fatal("web/mlsidb.js has no executor block between the marker lines")
 	}
 	if got := text[i+len(begin) : j]; got != string(src) {
-		t.Fatal("the executor block of web/mlsidb.js differs from idbstore/exec.js: copy idbstore/exec.js between the marker lines")
+		t.Fatal("the executor block of web/mlsidb.js differs from idbstore/exec.js: run scripts/sync-exec.sh")
 	}
 }
