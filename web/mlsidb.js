@@ -630,14 +630,19 @@ class Batch {
 
   bytes(b) { this.u32(b.length); this.buf.set(b, this.at); this.at += b.length; }
 
-  add(m, args) {
+  /** The packed size of a call. */
+  static size(m, args) {
     let n = 2;
     m.args.forEach((kind, i) => {
       if (kind === 'bytes') n += 4 + args[i].length;
       else if (kind === 'u32') n += 4;
       else n += 4 + args[i].reduce((sum, x) => sum + 4 + x.length, 0);
     });
-    this.room(n);
+    return n;
+  }
+
+  add(m, args) {
+    this.room(Batch.size(m, args));
     this.view.setUint16(this.at, m.index, true);
     this.at += 2;
     m.args.forEach((kind, i) => {
@@ -664,9 +669,9 @@ class Batch {
 
 // pack packs one call, in an array of its exact size.
 function pack(m, args) {
-  const b = new Batch(1);
+  const b = new Batch(Batch.size(m, args));
   b.add(m, args);
-  return b.buf.length === b.at ? b.buf : b.buf.subarray(0, b.at);
+  return b.buf;
 }
 
 function checkKeys(m, args, maxKeyLen) {
