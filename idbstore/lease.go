@@ -300,11 +300,7 @@ func (l *writerLease) close(err error) {
 		w.done(nil, err)
 	}
 	if !l.ch.IsUndefined() {
-		_ = jsbridge.Catch(func() {
-			l.ch.Set("onmessage", js.Null())
-			l.ch.Call("close")
-		})
-		l.onWant.Release()
+		closeChannel(l.ch, l.onWant)
 	}
 	if l.onIdle.Truthy() {
 		l.onIdle.Release()

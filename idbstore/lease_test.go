@@ -91,17 +91,25 @@ func TestWriterLeaseHandsOverWhenAsked(t *testing.T) {
 	}
 }
 
-// A connection busy with a write keeps the lock until the write ends; the
-// other gets it then.
-func TestWriterLeaseWaitsForTheWrite(t *testing.T) {
+// twoLeasing opens two connections to a new database, with leases that
+// never time out, the first holding the writer lock.
+func twoLeasing(t *testing.T) (b1, b2 *Backend, unlock1 func()) {
+	t.Helper()
 	name := uniqueName(t)
-	b1 := openNamed(t, name, Options{LeaseIdle: time.Hour})
-	b2 := openNamed(t, name, Options{LeaseIdle: time.Hour})
-	ctx := testCtx(t)
-	unlock1, err := b1.Lock(ctx)
+	b1 = openNamed(t, name, Options{LeaseIdle: time.Hour})
+	b2 = openNamed(t, name, Options{LeaseIdle: time.Hour})
+	unlock1, err := b1.Lock(testCtx(t))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return b1, b2, unlock1
+}
+
+// A connection busy with a write keeps the lock until the write ends; the
+// other gets it then.
+func TestWriterLeaseWaitsForTheWrite(t *testing.T) {
+	b1, b2, unlock1 := twoLeasing(t)
+	ctx := testCtx(t)
 	got := make(chan func(), 1)
 	go func() {
 		u, err := b2.Lock(ctx)
@@ -154,14 +162,8 @@ func TestWriterLeaseGivesUp(t *testing.T) {
 // A wait for the lock that its context ends leaves nothing held, and a
 // closed backend fails waiting writes with ErrClosed.
 func TestWriterLeaseWaitEnds(t *testing.T) {
-	name := uniqueName(t)
-	b1 := openNamed(t, name, Options{LeaseIdle: time.Hour})
-	b2 := openNamed(t, name, Options{LeaseIdle: time.Hour})
+	b1, b2, unlock1 := twoLeasing(t)
 	ctx := testCtx(t)
-	unlock1, err := b1.Lock(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	if _, err := b2.Lock(short); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("a wait past its deadline: %v", err)

@@ -173,14 +173,19 @@ func (e *endpoint) close() {
 	}
 	e.postLocked()
 	e.mu.Unlock()
-	_ = jsbridge.Catch(func() {
-		e.ch.Set("onmessage", js.Null())
-		e.ch.Call("close")
-	})
-	e.onMessage.Release()
+	closeChannel(e.ch, e.onMessage)
 	if e.onFlush.Truthy() {
 		e.onFlush.Release()
 	}
+}
+
+// closeChannel closes a BroadcastChannel and releases its message handler.
+func closeChannel(ch js.Value, onMessage js.Func) {
+	_ = jsbridge.Catch(func() {
+		ch.Set("onmessage", js.Null())
+		ch.Call("close")
+	})
+	onMessage.Release()
 }
 
 // closeEndpoints closes every endpoint; the backend has closed.

@@ -37,7 +37,7 @@ const opts = parseArgs(process.argv.slice(2));
 const ROUNDS = opts.rounds || (opts.quick ? 2 : 15);
 const WARMUP = opts.quick ? 0 : 2;
 const SCALE = opts.scale ?? (opts.quick ? [10, 20] : [100, 1000, 10000]);
-const SCALE_ROUNDS = opts.quick ? 1 : 7;
+const SCALE_ROUNDS = opts.quick ? 1 : 11;
 const SETTLE_MS = Number(process.env.MLSIDB_BENCH_SETTLE_MS ?? 5000);
 // Operations per round, per case.
 const ITERS = opts.quick
