@@ -20,6 +20,11 @@ var (
 // channelName is the BroadcastChannel of database name's changes.
 func channelName(name string) string { return "mlsidb:" + name }
 
+// notifyDelayMs is how long a change waits for others to go out with it:
+// the commits of a burst (a tab catching up on its messages) become one
+// message, posted a few milliseconds after the first.
+const notifyDelayMs = 4
+
 // changeMessageVersion tags the messages on the channel, so that a newer
 // format is ignored instead of misread.
 const changeMessageVersion = 2
@@ -116,8 +121,8 @@ func (b *Backend) Notify(receive func(mlsidb.Change)) (publish func(mlsidb.Chang
 	// publish does not post at once: posting costs the page about a tenth
 	// of a millisecond, more than the rest of a small write, and the write
 	// would wait for it. The change is added to the pending ones and a
-	// task (setTimeout 0) posts their union, after the write's caller has
-	// gone on; a burst of commits becomes one message.
+	// task (setTimeout notifyDelayMs) posts their union, after the
+	// write's caller has gone on; a burst of commits becomes one message.
 	publish = func(c mlsidb.Change) {
 		if b.Err() != nil {
 			return
@@ -126,7 +131,7 @@ func (b *Backend) Notify(receive func(mlsidb.Change)) (publish func(mlsidb.Chang
 		defer e.mu.Unlock()
 		e.pending.add(c)
 		if e.timer.IsUndefined() {
-			if err := jsbridge.Catch(func() { e.timer = jsSetTimeout.Invoke(e.onFlush, 0) }); err != nil {
+			if err := jsbridge.Catch(func() { e.timer = jsSetTimeout.Invoke(e.onFlush, notifyDelayMs) }); err != nil {
 				e.timer = js.Undefined()
 				e.postLocked()
 			}
