@@ -139,29 +139,30 @@ describe('atomicity', () => {
           // in 1 to 6 of 10 runs, still after 30 s). mlsidb wrote nothing of
           // the commit (checked above), so a write that fails now with
           // QuotaExceeded must come with the browser's own estimate saying
-          // the origin is full; the test then gives the origin more room
-          // (as a user freeing disk space would) and the same write must work.
-          const full = async () => (await navigator.storage.estimate()).usage > quota - 256 * 1024;
-          const attempt = async (what, f) => {
+          // that it cannot fit (usage + its size > quota); the test then
+          // gives the origin more room (as a user freeing disk space would)
+          // and the same write must work.
+          const attempt = async (what, size, f) => {
             try {
               await f();
               return 'ok';
             } catch (e) {
-              if (e.code === 'QuotaExceeded' && await full()) return 'browser-full';
-              throw new Error(`${what}: ${e.code} while the browser's estimate is not full: ${e.message}`);
+              const { usage } = await navigator.storage.estimate();
+              if (e.code === 'QuotaExceeded' && usage + size > quota) return `browser-full (usage ${usage})`;
+              throw new Error(`${what}: ${e.code} while the browser's estimate leaves room (usage ${usage}): ${e.message}`);
             }
           };
-          const small = await attempt('small write', () => st.writeConfirmationTag(old, enc('tag')));
+          const small = await attempt('small write', 64 * 1024, () => st.writeConfirmationTag(old, enc('tag')));
           // Delete the old data: now the same commit fits (unless the browser
           // still counts the aborted one).
           await st.deleteGroup(old);
           await st.deleteKeyPackage(enc('kp'));
-          const again = await attempt('the commit after deleting', () => st.transaction(commit));
+          const again = await attempt('the commit after deleting', 3 * MiB, () => st.transaction(commit));
           globalThis.quotaTest = { st, commit, g, big, old, same, enc };
           return { failed, afterFail, small, again };
         }, quota);
         if (r.again !== 'ok') {
-          t.diagnostic(`the browser still counted the aborted commit (small write: ${r.small}); the test gives the origin 16 MiB`);
+          t.diagnostic(`the browser still counted the aborted commit (small write: ${r.small}; commit: ${r.again}); the test gives the origin 16 MiB`);
           await cdp.send('Storage.overrideQuotaForOrigin', { origin: h.server.url, quotaSize: 16 * 1024 * 1024 });
         }
         r.afterDelete = await page.evaluate(async (retry) => {
