@@ -463,15 +463,12 @@ const idbExec = (() => {
         if (b) add(b);
         continue;
       }
-      const list = rd.records ?? rd.walk ?? interleave(rd.keys.result, rd.vals.result);
+      const list = (rd.records ?? rd.walk ?? interleave(rd.keys.result, rd.vals.result)).map(asBytes);
+      if (list.some((b) => !b)) { rd.status = 2; continue; } // nothing of it is packed
       rd.status = 1;
       n += 4;
       rd.count = list.length / 2;
-      for (const x of list) {
-        const b = asBytes(x);
-        if (!b) { rd.status = 2; break; }
-        add(b);
-      }
+      list.forEach(add);
     }
     const out = new Uint8Array(n);
     const view = new DataView(out.buffer);
@@ -489,10 +486,7 @@ const idbExec = (() => {
         if (rd.status === 1) put();
         continue;
       }
-      if (rd.status !== 1) {
-        // skip what was added before the bad record
-        continue;
-      }
+      if (rd.status !== 1) continue;
       view.setUint32(at, rd.count, true);
       at += 4;
       for (let i = 0; i < 2 * rd.count; i++) put();
