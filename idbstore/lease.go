@@ -25,7 +25,8 @@ import (
 // end of a write when it has been held for LeaseMax, so a missed message
 // delays another connection by LeaseIdle at most and a busy connection
 // never keeps the lock from the others for long. LeaseIdle < 0 turns
-// leasing off: the lock is requested for each write and released after it.
+// leasing off, and so does a host without BroadcastChannel: the lock is
+// requested for each write and released after it.
 
 // Default lease timings (Options.LeaseIdle, Options.LeaseMax).
 const (
@@ -109,8 +110,11 @@ func newWriterLease(b *Backend, idle, max time.Duration) *writerLease {
 
 var jsWant = js.ValueOf(wantMessage)
 
-// leasing reports whether the lease holds the lock between writes.
-func (l *writerLease) leasing() bool { return l.idle > 0 && !l.b.locks.IsUndefined() }
+// leasing reports whether the lease holds the lock between writes: only
+// with a lock channel, on which other connections can ask for it.
+func (l *writerLease) leasing() bool {
+	return l.idle > 0 && !l.b.locks.IsUndefined() && !l.ch.IsUndefined()
+}
 
 // acquire calls done with the writer lock's unlock function once this
 // connection holds it for one write: at once (before acquire returns)

@@ -5,6 +5,7 @@ package idbstore
 import (
 	"context"
 	"errors"
+	"syscall/js"
 	"testing"
 	"time"
 
@@ -183,4 +184,27 @@ func TestWriterLeaseWaitEnds(t *testing.T) {
 	unlock1()
 	b1.Close()
 	eventually(t, "the writer lock was not given back", func() bool { return lockFree(t, b1) })
+}
+
+// Without BroadcastChannel a connection has no way to ask for the lock, so
+// it is not leased: each write takes the Web Lock and gives it back, and a
+// second connection gets it (rather than failing to post its request).
+func TestWriterLeaseWithoutBroadcastChannel(t *testing.T) {
+	saved := jsBroadcastChannel
+	jsBroadcastChannel = js.Undefined()
+	name := uniqueName(t)
+	b1 := openNamed(t, name, Options{LeaseIdle: time.Hour})
+	b2 := openNamed(t, name, Options{LeaseIdle: time.Hour})
+	jsBroadcastChannel = saved
+	write(t, b1)
+	if b1.lease.isHeld() {
+		t.Fatal("the lock was kept after a write with no channel to ask for it on")
+	}
+	ctx, cancel := context.WithTimeout(testCtx(t), 10*time.Second)
+	defer cancel()
+	unlock, err := b2.Lock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock()
 }
