@@ -165,7 +165,7 @@ async function startRuntime(wasm, wasmExec) {
     rt.calls.clear();
   };
   exited.then(() => die('the Go program exited'), (e) => die(String(e?.message ?? e)));
-  if (!api || typeof api.call !== 'function') {
+  if (!api || typeof api.invoke !== 'function') {
     throw new MlsStorageError(ErrorCode.Unavailable, 'mlsidb: the wasm did not register its API (is it mlsidb.wasm?)');
   }
   rt.api = api;

@@ -5,8 +5,6 @@ package main
 import (
 	"context"
 	"errors"
-	"math"
-	"strconv"
 	"syscall/js"
 
 	"github.com/mlsidb/mlsidb"
@@ -35,51 +33,6 @@ func typeName(v js.Value) string {
 	default:
 		return v.Type().String()
 	}
-}
-
-// convertArgs checks the JS arguments of a call against its spec and copies
-// them into Go values, before anything runs.
-func convertArgs(spec *methodSpec, args []js.Value) ([]any, error) {
-	if len(args) != len(spec.Args) {
-		return nil, badArg(spec.Go, "want "+strconv.Itoa(len(spec.Args))+" arguments "+
-			describeArgs(spec.Args)+", got "+strconv.Itoa(len(args)))
-	}
-	in := make([]any, len(args))
-	for i, v := range args {
-		pos := "argument " + strconv.Itoa(i+1)
-		switch spec.Args[i] {
-		case argBytes:
-			b, err := jsbridge.BytesFromJS(v)
-			if err != nil {
-				return nil, badArg(spec.Go, pos+" must be a Uint8Array or ArrayBuffer, got "+typeName(v))
-			}
-			in[i] = b
-		case argLeafIndex:
-			if v.Type() != js.TypeNumber {
-				return nil, badArg(spec.Go, pos+" (leaf index) must be a number, got "+typeName(v))
-			}
-			f := v.Float()
-			if !(f >= 0 && f <= math.MaxUint32 && f == math.Trunc(f)) {
-				return nil, badArg(spec.Go, pos+" (leaf index) must be an integer from 0 to 4294967295")
-			}
-			in[i] = uint32(f)
-		case argBytesList:
-			if v.Type() != js.TypeObject || !arrayCtor.Call("isArray", v).Bool() {
-				return nil, badArg(spec.Go, pos+" must be an array of Uint8Array, got "+typeName(v))
-			}
-			n := v.Length()
-			list := make([][]byte, n)
-			for j := 0; j < n; j++ {
-				b, err := jsbridge.BytesFromJS(v.Index(j))
-				if err != nil {
-					return nil, badArg(spec.Go, pos+" item "+strconv.Itoa(j)+" must be a Uint8Array or ArrayBuffer, got "+typeName(v.Index(j)))
-				}
-				list[j] = b
-			}
-			in[i] = list
-		}
-	}
-	return in, nil
 }
 
 // invoke calls the method of spec on st and converts its result for JS.

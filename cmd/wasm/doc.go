@@ -12,14 +12,18 @@
 //	                           for the writes it queues in a transaction)
 //	maxKeyLen                  mlsidb.MaxKeyLen
 //	version                    the provider version (mlsidb.CurrentVersion)
-//	open(name, durability, blockedTimeoutMs?, listener?)
-//	                           Promise of a store handle
+//	open(name, durability, blockedTimeoutMs?, listener?, executor?)
+//	                           Promise of a store handle (executor: mlsidb.js's idbExec)
 //	close(handle)              Promise; closes a store handle
-//	call(handle, name, ...args) Promise of the method's result (the 56
-//	                           methods, deleteGroup, loadGroup)
-//	callMany(handle, batch)    Promise; runs calls packed in a Uint8Array (decodeCalls), in order
+//	init(settle)               gives the function invoke settles its calls with
+//	invoke(handle, batch, id)  runs contract calls (the 56 methods, deleteGroup,
+//	                           loadGroup) packed in a Uint8Array (decodeCalls), in order;
+//	                           settle(id, true, the last one's result) or
+//	                           settle(id, false, error, index of the call that failed)
+//	callMany(handle, batch)    Promise; runs packed calls in order
 //	begin(handle)              Promise of a transaction handle (handle: store or transaction)
-//	end(txHandle, commit)      Promise; commits (true) or rolls back (false)
+//	end(txHandle, commit, batch?)
+//	                           Promise; runs batch, then commits (true), or rolls back (false)
 //	importOpenMls(handle, snapshot, dropOrphans)  Promise; imports a MemoryStorage snapshot
 //	exportOpenMls(handle, format)                 Promise of a snapshot ("binary": Uint8Array, "json": string)
 //	syncOpenMls(handle, snapshot, dropOrphans)    Promise of {written, deleted}
@@ -39,8 +43,8 @@
 //
 // No function blocks: each converts and checks its arguments at once (bytes,
 // a Uint8Array or an ArrayBuffer, are copied before it returns; a snapshot
-// may also be a string, the JSON encoding; see package openmlsmem). call,
-// begin and end then issue their IndexedDB requests during the JS call
+// may also be a string, the JSON encoding; see package openmlsmem). invoke,
+// callMany, begin and end then issue their IndexedDB requests during the JS call
 // (mlsidb.Provider.Async, TryBegin, Tx.CommitAsync) and settle the Promise
 // they returned from the requests' own event handlers, with no goroutine
 // (jsbridge.Settle); a call that must wait for a lock, and the other
@@ -49,8 +53,9 @@
 // plain object {code, message} (jsbridge.ErrorToJS); code is one of
 // InvalidArgument, QuotaExceeded, VersionMismatch, Closed, Unavailable,
 // Blocked, Internal (jsbridge.Code), and message never contains key or
-// value bytes. A missing value resolves
-// to undefined, lists to arrays, queued proposals to [ref, proposal] pairs.
+// value bytes. A missing value is undefined; lists, queued proposals and
+// loaded groups come packed in one Uint8Array (see invoke in convert_js.go),
+// which mlsidb.js unpacks.
 //
 // Several stores may be open at once (several users on one page); opening a
 // name that is already open shares one provider, so calls on both handles

@@ -42,9 +42,6 @@ func main() {
 // the open store and transaction handles.
 type api struct {
 	table []methodSpec
-	// index maps each JS method name to its index in table, as a JS Map:
-	// one lookup in JavaScript is cheaper than bringing the name into Go.
-	index js.Value
 
 	openMu sync.Mutex // serializes open and close
 
@@ -88,20 +85,7 @@ func newAPI(table []methodSpec) *api {
 		locks:  map[int]chan struct{}{},
 		shared: map[string]*sharedStore{},
 	}
-	a.index = js.Global().Get("Map").New()
-	for i := range table {
-		a.index.Call("set", table[i].JS, i)
-	}
 	return a
-}
-
-// spec returns the method a JS method name names.
-func (a *api) spec(name js.Value) (*methodSpec, bool) {
-	i := a.index.Call("get", name)
-	if i.Type() != js.TypeNumber {
-		return nil, false
-	}
-	return &a.table[i.Int()], true
 }
 
 // object returns the JS object JavaScript reaches Go through.
@@ -127,7 +111,6 @@ func (a *api) object() js.Value {
 	o.Set("maxKeyLen", mlsidb.MaxKeyLen)
 	o.Set("open", jsbridge.Export(a.open))
 	o.Set("close", jsbridge.Export(a.close))
-	o.Set("call", js.FuncOf(a.call))
 	o.Set("init", js.FuncOf(a.init))
 	o.Set("invoke", js.FuncOf(a.invoke))
 	o.Set("callMany", js.FuncOf(a.callMany))
@@ -432,43 +415,6 @@ func (a *api) unlockGroup(args []js.Value) (func() (any, error), error) {
 	return func() (any, error) { return js.Undefined(), nil }, nil
 }
 
-// call(handle, name, ...args) runs one method of the dispatch table. The
-// arguments are checked and copied at once; the method runs through
-// Provider.Async, which issues its IndexedDB requests during this call and
-// settles the Promise from their event handlers (a write on a
-// transaction's view settles it at once). No goroutine, unless the call
-// must wait for a lock.
-func (a *api) call(_ js.Value, args []js.Value) any {
-	var (
-		spec *methodSpec
-		in   []any
-		p    *mlsidb.Provider
-	)
-	err := jsbridge.Guard(func() error {
-		if len(args) < 2 || args[0].Type() != js.TypeNumber || args[1].Type() != js.TypeString {
-			return badArg("call", "want (handle, method name, ...arguments)")
-		}
-		var ok bool
-		if spec, ok = a.spec(args[1]); !ok {
-			return badArg("call", "no such method")
-		}
-		var err error
-		if in, err = convertArgs(spec, args[2:]); err != nil {
-			return err
-		}
-		p, err = a.target(args[0].Int())
-		return err
-	})
-	if err != nil {
-		return jsbridge.Rejected(err)
-	}
-	return jsbridge.Settle(func(done func(any, error)) {
-		p.Async(func(ctx context.Context, s mlsidb.Store) (any, error) {
-			return invoke(ctx, s, spec, in)
-		}, done)
-	})
-}
-
 // init(settle) gives the API the JS function that invoke settles its
 // calls with: settle(id, true, value) or settle(id, false, error). It is
 // made once, so a call costs no Promise, resolvers or function made in Go.
@@ -482,7 +428,8 @@ func (a *api) init(_ js.Value, args []js.Value) any {
 	return js.Undefined()
 }
 
-// invoke(handle, packed, id) is call for mlsidb.js: packed is a batch of
+// invoke(handle, packed, id) runs contract calls (the 56 methods,
+// deleteGroup, loadGroup) for mlsidb.js: packed is a batch of
 // calls packed as for callMany (per call the method's index, then its
 // arguments), so the arguments cross with one copy; they run in order
 // (runCalls). The outcome goes to the settle function of init, with id,
@@ -513,11 +460,8 @@ func (a *api) invoke(_ js.Value, args []js.Value) any {
 		p     *mlsidb.Provider
 	)
 	err := jsbridge.Guard(func() error {
-		b, err := jsbridge.BytesFromJS(args[1])
-		if err != nil {
-			return badArg("invoke", "the call must be a Uint8Array")
-		}
-		if calls, err = decodeCalls(a.table, b); err != nil {
+		var err error
+		if calls, err = a.batch("invoke", args[1]); err != nil {
 			return err
 		}
 		if len(calls) == 0 {
@@ -539,6 +483,15 @@ func (a *api) invoke(_ js.Value, args []js.Value) any {
 	return js.Undefined()
 }
 
+// batch decodes the packed calls of argument v of function op.
+func (a *api) batch(op string, v js.Value) ([]call, error) {
+	b, err := jsbridge.BytesFromJS(v)
+	if err != nil {
+		return nil, badArg(op, "the batch must be a Uint8Array")
+	}
+	return decodeCalls(a.table, b)
+}
+
 // toJSValue converts a call's result (a js.Value already, or nil).
 func toJSValue(v any) (js.Value, error) {
 	switch r := v.(type) {
@@ -551,7 +504,7 @@ func toJSValue(v any) (js.Value, error) {
 }
 
 // callMany(handle, batch) runs a batch of calls one after the other, as
-// call would: batch is a Uint8Array packed by mlsidb.js's encodeCalls (see
+// invoke does: batch is a Uint8Array packed by mlsidb.js's Batch (see
 // decodeCalls), so that the whole batch crosses with one copy. It stops at
 // the first call that fails and rejects with its error, and resolves to
 // undefined when all succeed. The JS module sends a transaction's writes
@@ -566,11 +519,8 @@ func (a *api) callMany(_ js.Value, args []js.Value) any {
 		if len(args) != 2 || args[0].Type() != js.TypeNumber {
 			return badArg("callMany", "want (handle, batch)")
 		}
-		b, err := jsbridge.BytesFromJS(args[1])
-		if err != nil {
-			return badArg("callMany", "the batch must be a Uint8Array")
-		}
-		if calls, err = decodeCalls(a.table, b); err != nil {
+		var err error
+		if calls, err = a.batch("callMany", args[1]); err != nil {
 			return err
 		}
 		p, err = a.target(args[0].Int())
@@ -679,12 +629,8 @@ func (a *api) end(_ js.Value, args []js.Value) any {
 	h, commit := args[0].Int(), args[1].Bool()
 	var calls []call
 	if len(args) == 3 && !args[2].IsUndefined() {
-		err := jsbridge.Guard(func() error {
-			b, err := jsbridge.BytesFromJS(args[2])
-			if err != nil {
-				return badArg("end", "the batch must be a Uint8Array")
-			}
-			calls, err = decodeCalls(a.table, b)
+		err := jsbridge.Guard(func() (err error) {
+			calls, err = a.batch("end", args[2])
 			return err
 		})
 		if err != nil {

@@ -283,28 +283,19 @@ func (e *argError) Unwrap() error { return mlsidb.ErrInvalidArgument }
 
 func badArg(method, detail string) error { return &argError{method: method, detail: detail} }
 
-// describeArgs returns a readable signature like "(bytes, bytes, u32)".
-func describeArgs(kinds []argKind) string {
-	parts := make([]string, len(kinds))
-	for i, k := range kinds {
-		parts[i] = string(k)
-	}
-	return "(" + strings.Join(parts, ", ") + ")"
-}
-
 // call is one call of a batch: a method and its converted arguments.
 type call struct {
 	spec *methodSpec
 	in   []any
 }
 
-// decodeCalls reads a batch of calls as web/mlsidb.js's encodeCalls packs
+// decodeCalls reads a batch of calls as web/mlsidb.js's Batch packs
 // it, little-endian: per call the method's index in the table (u16), then
 // per argument, by kind: bytes as a u32 length and the bytes, a leaf
 // index as a u32, a list as a u32 count and each item as bytes. Byte
 // arguments are slices of b.
 func decodeCalls(table []methodSpec, b []byte) ([]call, error) {
-	bad := func(what string) error { return badArg("callMany", "the batch does not decode: "+what) }
+	bad := func(what string) error { return badArg("batch", "the batch does not decode: "+what) }
 	u32 := func() (uint32, bool) {
 		if len(b) < 4 {
 			return 0, false

@@ -254,7 +254,7 @@ func TestKeysAreWhatTheProviderChecks(t *testing.T) {
 	}
 }
 
-// decodeCalls reads the format of mlsidb.js's encodeCalls and refuses
+// decodeCalls reads the format of mlsidb.js's Batch and refuses
 // anything truncated.
 func TestDecodeCalls(t *testing.T) {
 	table, _ := buildTable()

@@ -610,34 +610,77 @@ describe('the contract through mlsidb.js', () => {
           }
         };
         const h = await api.open('raw', undefined);
+        // Contract calls go through invoke: calls packed as mlsidb.js's
+        // Batch packs them, settled through the function given to init.
+        const index = (name) => api.methods.findIndex((m) => m.name === name);
+        const pack = (name, ...args) => {
+          const m = api.methods[index(name)];
+          const parts = [];
+          const u32 = (v) => { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, v, true); parts.push(b); };
+          const bytes = (b) => { u32(b.length); parts.push(b); };
+          const head = new Uint8Array(2);
+          new DataView(head.buffer).setUint16(0, index(name), true);
+          parts.push(head);
+          m.args.forEach((kind, i) => {
+            if (kind === 'bytes') bytes(args[i]);
+            else if (kind === 'u32') u32(args[i]);
+            else { u32(args[i].length); args[i].forEach(bytes); }
+          });
+          const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+          let at = 0;
+          for (const p of parts) { out.set(p, at); at += p.length; }
+          return out;
+        };
+        const concat = (...bs) => { const out = new Uint8Array(bs.reduce((n, b) => n + b.length, 0)); let at = 0; for (const b of bs) { out.set(b, at); at += b.length; } return out; };
+        const beforeInit = api.invoke(h, pack('tree', u8), 1);
+        const calls = new Map();
+        let next = 0;
+        api.init((id, ok, v, failedAt) => {
+          const [resolve, reject] = calls.get(id);
+          calls.delete(id);
+          if (ok) resolve(v);
+          else reject(Object.assign(v, { failedAt }));
+        });
+        const invoke = (handle, batch) => new Promise((resolve, reject) => {
+          const id = ++next;
+          calls.set(id, [resolve, reject]);
+          const r = api.invoke(handle, batch, id);
+          if (r !== undefined) { calls.delete(id); reject(r); }
+        });
+        const good = pack('writeTree', u8, u8);
+        const emptyKey = pack('writeTree', new Uint8Array(0), secret);
+        const twoCalls = await outcome(invoke(h, concat(good, emptyKey)).catch((e) => { throw Object.assign(e, { message: e.message + ' at ' + e.failedAt }); }));
         return {
           methods: api.methods.length,
-          badBytes: await outcome(api.call(h, 'writeTree', 'str', secret)),
-          dataView: await outcome(api.call(h, 'writeTree', u8, new DataView(new ArrayBuffer(2)))),
-          count: await outcome(api.call(h, 'writeTree', u8)),
-          leaf: await outcome(api.call(h, 'writeEncryptionEpochKeyPairs', u8, u8, -1, [secret])),
-          leafFraction: await outcome(api.call(h, 'encryptionEpochKeyPairs', u8, u8, 0.5)),
-          leafBig: await outcome(api.call(h, 'encryptionEpochKeyPairs', u8, u8, 2 ** 32)),
-          listItem: await outcome(api.call(h, 'writeEncryptionEpochKeyPairs', u8, u8, 1, [secret, 'x'])),
-          list: await outcome(api.call(h, 'writeEncryptionEpochKeyPairs', u8, u8, 1, secret)),
-          method: await outcome(api.call(h, 'noSuchMethod', u8)),
-          handle: await outcome(api.call(9999, 'tree', u8)),
+          beforeInit: { code: beforeInit?.code, plain: Object.getPrototypeOf(beforeInit ?? {}) === Object.prototype, message: String(beforeInit?.message) },
+          notBytes: await outcome(invoke(h, 'str')),
+          dataView: await outcome(invoke(h, new DataView(new ArrayBuffer(2)))),
+          empty: await outcome(invoke(h, new Uint8Array(0))),
+          method: await outcome(invoke(h, new Uint8Array([0xff, 0x7f]))),
+          truncated: await outcome(invoke(h, pack('writeTree', u8, secret).subarray(0, 12))),
+          emptyKey: await outcome(invoke(h, emptyKey)),
+          longKey: await outcome(invoke(h, pack('writeTree', new Uint8Array(api.maxKeyLen + 1), secret))),
+          twoCalls,
+          handle: await outcome(invoke(9999, pack('tree', u8))),
           end: await outcome(api.end(9999, true)),
           name: await outcome(api.open('', undefined)),
           durability: await outcome(api.open('x', 'fast')),
-          missing: await outcome(api.call(h, 'tree', u8)),
-          written: await outcome(api.call(h, 'encryptionEpochKeyPairs', u8, u8, 1)),
+          missing: await outcome(invoke(h, pack('tree', secret))),
+          tree: await outcome(invoke(h, pack('tree', u8))),
+          written: await outcome(invoke(h, pack('encryptionEpochKeyPairs', u8, u8, 1))),
         };
       });
       assert.equal(r.methods, 58);
-      for (const k of ['badBytes', 'dataView', 'count', 'leaf', 'leafFraction', 'leafBig', 'listItem', 'list', 'method', 'name', 'durability']) {
+      for (const k of ['beforeInit', 'notBytes', 'dataView', 'empty', 'method', 'truncated', 'emptyKey', 'longKey', 'twoCalls', 'name', 'durability']) {
         assert.equal(r[k].code, 'InvalidArgument', `${k}: ${JSON.stringify(r[k])}`);
         assert.equal(r[k].plain, true, k);
         assert.doesNotMatch(r[k].message, /SECRET|83, 69/, k);
       }
+      assert.match(r.twoCalls.message, / at 1$/, 'the second call of the batch failed');
       assert.equal(r.handle.code, 'Closed');
       assert.equal(r.end.code, 'Closed');
       assert.deepEqual(r.missing, { value: 'undefined' });
+      assert.deepEqual(r.tree, { value: '1,2,3' }, 'the first call of the batch was made');
       // Lists cross packed (a u32 count, then the items): an empty list.
       assert.deepEqual(r.written, { value: '0,0,0,0' }, 'nothing was written');
     } finally {
