@@ -57,13 +57,17 @@ func (b *Backend) startRead(reads []mlsidb.Read, done func([]mlsidb.ReadResult, 
 	if e := b.closed.Load(); e != nil {
 		return fail(e)
 	}
-	var names []any
+	var (
+		stores []string // each store read, once
+		names  []any    // their JS names
+	)
 	for _, r := range reads {
 		name, err := b.storeValue(r.Store)
 		if err != nil {
 			return fail(err)
 		}
-		if !containsValue(names, name) {
+		if !contains(stores, r.Store) {
+			stores = append(stores, r.Store)
 			names = append(names, name)
 		}
 	}
@@ -73,12 +77,6 @@ func (b *Backend) startRead(reads []mlsidb.Read, done func([]mlsidb.ReadResult, 
 		return js.Undefined()
 	}
 	if !b.exec.IsUndefined() {
-		stores := make([]string, 0, len(names))
-		for _, r := range reads {
-			if !contains(stores, r.Store) {
-				stores = append(stores, r.Store)
-			}
-		}
 		return b.startReadExec(reads, stores, done)
 	}
 	var last js.Value
@@ -122,15 +120,6 @@ func (b *Backend) startRead(reads []mlsidb.Read, done func([]mlsidb.ReadResult, 
 		return false
 	})
 	return op.tx
-}
-
-func containsValue(list []any, v js.Value) bool {
-	for _, x := range list {
-		if x.(js.Value).Equal(v) {
-			return true
-		}
-	}
-	return false
 }
 
 // issue issues the requests of read i and returns the last one, unless it
@@ -612,11 +601,17 @@ func (b *Backend) ApplyAsync(ops []mlsidb.Op, done func(error)) {
 		go func() { done(b.applyOneByOne(context.Background(), ops, a.kinds)) }()
 		return
 	}
+	b.startApply(a, ops, done)
+}
+
+// startApply issues the planned batch ops in one readwrite transaction,
+// through the executor when the backend has one, and returns the
+// transaction (see startWrite).
+func (b *Backend) startApply(a applyOp, ops []mlsidb.Op, done func(error)) js.Value {
 	if !b.exec.IsUndefined() {
-		b.startWriteExec(a.stores, ops, a.kinds, done)
-		return
+		return b.startWriteExec(a.stores, ops, a.kinds, done)
 	}
-	b.startWrite(a.stores, func(os func(string) js.Value) error {
+	return b.startWrite(a.stores, func(os func(string) js.Value) error {
 		issueOps(os, ops, a.kinds)
 		return nil
 	}, done)

@@ -115,13 +115,7 @@ func (b *Backend) Apply(ctx context.Context, ops []mlsidb.Op) error {
 	if unsafeBatches {
 		return b.applyOneByOne(ctx, ops, a.kinds)
 	}
-	if !b.exec.IsUndefined() {
-		return b.wait(ctx, func(done func(error)) js.Value { return b.startWriteExec(a.stores, ops, a.kinds, done) })
-	}
-	return b.write(ctx, a.stores, func(os func(string) js.Value) error {
-		issueOps(os, ops, a.kinds)
-		return nil
-	})
+	return b.wait(ctx, func(done func(error)) js.Value { return b.startApply(a, ops, done) })
 }
 
 // applyOneByOne is the test-only broken Apply of the mlsidb_unsafe_batches

@@ -212,22 +212,17 @@ func (b *Backend) closeEndpoints() {
 // method groups and each one's name (a u8 length and the name), then a u32
 // count of groups and each group id (a u32 length and the id).
 func encodeChange(c mlsidb.Change) js.Value {
-	b := []byte{changeMessageVersion, byte(len(c.MethodGroups))}
+	p := packer{b: []byte{changeMessageVersion, byte(len(c.MethodGroups))}}
 	for _, g := range c.MethodGroups {
 		name := g.String()
-		b = append(b, byte(len(name)))
-		b = append(b, name...)
+		p.u8(byte(len(name)))
+		p.b = append(p.b, name...)
 	}
-	b = appendU32(b, len(c.Groups))
+	p.u32(len(c.Groups))
 	for _, g := range c.Groups {
-		b = appendU32(b, len(g))
-		b = append(b, g...)
+		p.bytes(g)
 	}
-	return jsbridge.BytesToJS(b)
-}
-
-func appendU32(b []byte, n int) []byte {
-	return append(b, byte(n), byte(n>>8), byte(n>>16), byte(n>>24))
+	return jsbridge.BytesToJS(p.b)
 }
 
 // decodeChange reads a message; ok is false for anything that is not a
