@@ -407,6 +407,7 @@ func TestAsyncConcurrentAppends(t *testing.T) {
 // write; so does a call that writes the backend twice.
 func TestAsyncFallbacks(t *testing.T) {
 	p, f := newAsync(t, false)
+	r0, a0 := f.reads.Load(), f.applies.Load()
 	r := async(p, func(ctx context.Context, s mlsidb.Store) (any, error) {
 		if err := s.WriteTree(ctx, []byte("g"), []byte("t1")); err != nil {
 			return nil, err
@@ -416,10 +417,12 @@ func TestAsyncFallbacks(t *testing.T) {
 	if r.err != nil || string(r.v.([]byte)) != "t1" {
 		t.Fatalf("write then read: %q, %v", r.v, r.err)
 	}
-	if !r.returned {
-		t.Error("write then read completed without a goroutine")
+	// It ran the ordinary way: no asynchronous read or batch. (Not checked
+	// by whether Async returned first: the goroutine may finish before.)
+	if dr, da := f.reads.Load()-r0, f.applies.Load()-a0; dr != 0 || da != 0 {
+		t.Errorf("write then read: %d asynchronous reads and %d batches, want none", dr, da)
 	}
-	a0 := f.applies.Load()
+	a0 = f.applies.Load()
 	r = async(p, func(ctx context.Context, s mlsidb.Store) (any, error) {
 		return nil, errors.Join(s.WriteTree(ctx, []byte("g"), []byte("t2")), s.WriteContext(ctx, []byte("g"), []byte("c2")))
 	})
