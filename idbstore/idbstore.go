@@ -101,6 +101,7 @@ type Backend struct {
 	execNames   js.Value         // the record store names, by index, as a JS array
 	storeIndex  map[string]uint8 // record store name -> its index in execNames
 	groupPrefix string           // Web Lock names of group locks start with it
+	created     bool             // this Open created the database
 
 	closed    atomic.Pointer[closedError]
 	done      chan struct{} // closed once closed is set
@@ -195,6 +196,7 @@ func openWith(ctx context.Context, name string, opts Options, steps []upgradeSte
 		ch         = make(chan openEvent, 4)
 		abandoned  atomic.Bool
 		upgradeErr error // written by the upgrade handler, read after evError
+		created    bool  // written by the upgrade handler, read after evSuccess
 		handler    js.Func
 	)
 	send := func(ev openEvent) {
@@ -218,6 +220,7 @@ func openWith(ctx context.Context, name string, opts Options, steps []upgradeSte
 				return nil
 			}
 			old := args[0].Get("oldVersion").Int()
+			created = old == 0
 			if err := runSteps(req.Get("result"), tx, steps, old); err != nil {
 				upgradeErr = err
 				_ = jsbridge.Catch(func() { tx.Call("abort") })
@@ -297,6 +300,7 @@ func openWith(ctx context.Context, name string, opts Options, steps []upgradeSte
 				if err != nil {
 					return fail(err)
 				}
+				b.created = created
 				return b, nil
 			}
 		case <-blocked:
@@ -427,6 +431,16 @@ func (b *Backend) shut(why *closedError) {
 
 // Name returns the name of the IndexedDB database.
 func (b *Backend) Name() string { return b.name }
+
+// Created reports whether Open created the database: it did not exist
+// before. That is a first run, or the database was deleted since: by the
+// user clearing site data, by the browser's eviction of the origin's
+// storage, or by Chromium, which deletes a database it finds corrupt when
+// it opens it (seen after repeated browser crashes; see the README's
+// "Crashes"). An app that knows it stored state before (a device it
+// registered with its server, say) can tell a lost store from a new one
+// by this.
+func (b *Backend) Created() bool { return b.created }
 
 // Close implements [mlsidb.Backend]: it closes the connection; calls
 // already running finish, later calls fail with mlsidb.ErrClosed. Closing

@@ -392,6 +392,18 @@ export declare class MlsStore extends EventTarget implements StoreCalls {
   private constructor();
   /** The store's name. */
   readonly name: string;
+  /**
+   * True when this openStore created the database: it did not exist. That is
+   * a first run, or the data was deleted since: by the user clearing site
+   * data, by the browser evicting the origin's storage, or by Chromium, which
+   * deletes a database it finds corrupt when it opens it (seen after repeated
+   * browser crashes; see the README's "Crashes"). An app that knows it stored
+   * MLS state before (it registered this device with its server, say) tells
+   * a lost store from a new one by this, and rejoins its groups. False when
+   * the database was there, and for a second openStore of a store this page
+   * has open already.
+   */
+  readonly created: boolean;
   /** True once close was called, or once the connection was closed from outside ("close" event). */
   readonly closed: boolean;
   /**

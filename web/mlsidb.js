@@ -930,12 +930,21 @@ const isAbortSignal = (v) => typeof AbortSignal === 'function' && v instanceof A
  * message}); later calls then reject with Closed.
  */
 export class MlsStore extends EventTarget {
-  /** @param {Runtime} rt @param {number} handle @param {string} name */
-  constructor(rt, handle, name) {
+  /** @param {Runtime} rt @param {number} handle @param {string} name @param {boolean} created */
+  constructor(rt, handle, name, created) {
     super();
     initCalls(this, rt, handle);
     /** The store's name (its IndexedDB database). */
     this.name = name;
+    /**
+     * True when this openStore created the database: it did not exist. That
+     * is a first run, or the data was deleted since: by the user clearing
+     * site data, by the browser evicting the origin's storage, or by
+     * Chromium, which deletes a database it finds corrupt at open (seen
+     * after repeated browser crashes). False when the database was there,
+     * and for a second openStore of a store this page has open.
+     */
+    this.created = created;
   }
 
   /** True once close was called, or the connection was closed from outside. */
@@ -1066,8 +1075,8 @@ export async function openStore(options) {
   const rt = await runtime(wasm, wasmExec);
   const ref = { store: null, early: [] };
   const listener = storeListener(ref);
-  const handle = await goCall(rt, 'open', name, durability ?? 'strict', blockedTimeout, listener, idbExec);
-  ref.store = new MlsStore(rt, handle, name);
+  const { handle, created } = await goCall(rt, 'open', name, durability ?? 'strict', blockedTimeout, listener, idbExec);
+  ref.store = new MlsStore(rt, handle, name, created);
   for (const [type, detail] of ref.early.splice(0)) listener(type, detail);
   return ref.store;
 }

@@ -13,7 +13,8 @@
 //	maxKeyLen                  mlsidb.MaxKeyLen
 //	version                    the provider version (mlsidb.CurrentVersion)
 //	open(name, durability, blockedTimeoutMs?, listener?, executor?)
-//	                           Promise of a store handle (executor: mlsidb.js's idbExec)
+//	                           Promise of {handle, created} (executor: mlsidb.js's idbExec;
+//	                           created: this call created the database)
 //	close(handle)              Promise; closes a store handle
 //	init(settle)               gives the function invoke settles its calls with
 //	invoke(handle, batch, id)  runs contract calls (the 56 methods, deleteGroup,

@@ -155,7 +155,10 @@ func (a *api) register(f func(h int)) int {
 }
 
 // open(name, durability, blockedTimeoutMs, listener, executor) opens (or
-// shares) the store of that name. The last three are optional: executor
+// shares) the store of that name, and resolves to {handle, created}:
+// created is true when this call created the database
+// (idbstore.Backend.Created), false when it shares a store this page had
+// open already. The last three arguments are optional: executor
 // is mlsidb.js's idbExec (idbstore.Options.Executor); blockedTimeoutMs bounds a
 // blocked open (idbstore.Options.BlockedTimeout; default when undefined),
 // listener is called as listener(type, detail) with the store's events:
@@ -222,7 +225,9 @@ func (a *api) open(args []js.Value) (func() (any, error), error) {
 			if s.durability != durability {
 				return nil, badArg(op, "the store is already open on this page with another durability")
 			}
-		} else {
+		}
+		created := false
+		if s == nil {
 			ctx := context.Background()
 			b, err := openBackend(ctx, name, durability, blocked, executor)
 			if err != nil {
@@ -233,6 +238,7 @@ func (a *api) open(args []js.Value) (func() (any, error), error) {
 				_ = b.Close()
 				return nil, err
 			}
+			created = b.Created()
 			s = &sharedStore{name: name, durability: durability, b: b, p: p}
 			s.stopWatch = p.Watch(func(c mlsidb.Change) {
 				if !c.Local {
@@ -241,11 +247,12 @@ func (a *api) open(args []js.Value) (func() (any, error), error) {
 			})
 			go a.watchClose(s)
 		}
-		return a.register(func(h int) {
+		h := a.register(func(h int) {
 			s.refs++
 			a.shared[name] = s
 			a.stores[h] = &storeHandle{s: s, listener: listener}
-		}), nil
+		})
+		return map[string]any{"handle": h, "created": created}, nil
 	}, nil
 }
 

@@ -521,6 +521,39 @@ describe('the contract through mlsidb.js', () => {
     }
   });
 
+  test('created tells a new (or lost) database from one that was there, across a reload', async () => {
+    const { page, close } = await freshPage();
+    try {
+      const open = () => page.evaluate(async () => {
+        const { openStore } = await import('/mlsidb.js');
+        const { enc, dec } = await import('/test/pages/util.js');
+        const st = await openStore({ name: 'lives' });
+        const second = await openStore({ name: 'lives' });
+        const psk = dec(await st.psk(enc('id')));
+        await st.writePsk(enc('id'), enc('kept'));
+        const out = { created: st.created, secondCreated: second.created, psk };
+        await second.close();
+        await st.close();
+        return out;
+      });
+      const first = await open();
+      await page.reload();
+      const afterReload = await open();
+      await page.evaluate(() => new Promise((resolve, reject) => {
+        const r = indexedDB.deleteDatabase('lives');
+        r.onsuccess = resolve;
+        r.onerror = () => reject(r.error);
+      }));
+      await page.reload();
+      const afterDelete = await open();
+      assert.deepEqual(first, { created: true, secondCreated: false, psk: undefined });
+      assert.deepEqual(afterReload, { created: false, secondCreated: false, psk: 'kept' });
+      assert.deepEqual(afterDelete, { created: true, secondCreated: false, psk: undefined });
+    } finally {
+      await close();
+    }
+  });
+
   test('loadGroup reads what the 13 read calls read, in one call, also inside a transaction', async () => {
     const { page, close } = await freshPage();
     try {
@@ -609,7 +642,7 @@ describe('the contract through mlsidb.js', () => {
             return { code: e.code, message: e.message, plain: Object.getPrototypeOf(e) === Object.prototype };
           }
         };
-        const h = await api.open('raw', undefined);
+        const { handle: h } = await api.open('raw', undefined);
         // Contract calls go through invoke: calls packed as mlsidb.js's
         // Batch packs them, settled through the function given to init.
         const index = (name) => api.methods.findIndex((m) => m.name === name);
