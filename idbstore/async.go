@@ -608,6 +608,7 @@ func (b *Backend) ApplyAsync(ops []mlsidb.Op, done func(error)) {
 // through the executor when the backend has one, and returns the
 // transaction (see startWrite).
 func (b *Backend) startApply(a applyOp, ops []mlsidb.Op, done func(error)) js.Value {
+	done = b.settleQuotaAfter(done)
 	if !b.exec.IsUndefined() {
 		return b.startWriteExec(a.stores, ops, a.kinds, done)
 	}
@@ -615,4 +616,32 @@ func (b *Backend) startApply(a applyOp, ops []mlsidb.Op, done func(error)) js.Va
 		issueOps(os, ops, a.kinds)
 		return nil
 	}, done)
+}
+
+// settleKey is the key the quota settle deletes from the meta store: no
+// record has it (meta keys are ASCII words; it is not valid UTF-8).
+var settleKey = []byte{0xff, 's', 'e', 't', 't', 'l', 'e'}
+
+// settleQuotaAfter wraps the done of a write transaction: when the write
+// failed with a quota error, it first runs the quota settle, then reports
+// the error. Chromium (156) may go on counting an aborted transaction's
+// bytes against the origin's quota; when that count is over the quota,
+// every later write fails with QuotaExceededError too, however small, and
+// stays failing (seen after 30 s and across a reconnect). A readwrite
+// transaction that only deletes (nothing to delete, here) still commits,
+// and after it the browser counts the usage that is really there. So the
+// store is writable again at once when the failed commit was what filled
+// it. The settle's own outcome is ignored: the caller gets the write's
+// error, and the settle changes no record.
+func (b *Backend) settleQuotaAfter(done func(error)) func(error) {
+	return func(err error) {
+		if !errors.Is(err, mlsidb.ErrQuotaExceeded) {
+			done(err)
+			return
+		}
+		b.startWrite([]string{mlsidb.MetaStore}, func(os func(string) js.Value) error {
+			os(mlsidb.MetaStore).Call("delete", jsbridge.BytesToJS(settleKey))
+			return nil
+		}, func(error) { done(err) })
+	}
 }

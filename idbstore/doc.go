@@ -42,7 +42,10 @@
 // much faster than waiting for each request. A failed request aborts the
 // whole transaction, so a batch is written whole or not at all; a quota
 // failure (which IndexedDB reports as an abort with QuotaExceededError) is
-// returned as [mlsidb.ErrQuotaExceeded]. While a transaction is open the
+// returned as [mlsidb.ErrQuotaExceeded], after a transaction that only
+// deletes a key no record has: Chromium may go on counting the aborted
+// bytes against the quota, refusing every later write, until a readwrite
+// transaction commits. While a transaction is open the
 // backend waits on nothing but that transaction's requests: an IndexedDB
 // transaction commits as soon as control returns to the event loop with no
 // request pending.

@@ -70,3 +70,47 @@ func TestNotBinaryValue(t *testing.T) {
 		})
 	}
 }
+
+// failingWrites returns idbExec with its write replaced: every write
+// transaction fails, later, with a DOMException called name.
+func failingWrites(name string) js.Value {
+	return js.Global().Get("Function").New("exec", "name", `return Object.freeze({ ...exec,
+		write(db, names, options, spec, id, cb) { setTimeout(() => cb(id, false, new DOMException("refused", name))); },
+	});`).Invoke(testExecutor(), name)
+}
+
+// After a write fails with a quota error, and only then, the backend runs
+// the quota settle (a transaction that deletes settleKey from the meta
+// store) before it reports the error. The test plants a record under
+// settleKey to see whether the settle ran.
+func TestQuotaSettle(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		dom     string
+		want    error
+		settled bool
+	}{
+		{"quota", "QuotaExceededError", mlsidb.ErrQuotaExceeded, true},
+		{"other", "UnknownError", nil, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := testCtx(t)
+			name := uniqueName(t)
+			plant := openNamed(t, name, Options{})
+			planted := []mlsidb.Op{{Kind: mlsidb.OpPut, Store: mlsidb.MetaStore, Key: settleKey, Value: []byte{0, 1}}}
+			if err := plant.Apply(ctx, planted); err != nil {
+				t.Fatal(err)
+			}
+			plant.Close()
+			b := openNamed(t, name, Options{Executor: failingWrites(c.dom)})
+			err := b.Apply(ctx, []mlsidb.Op{{Kind: mlsidb.OpPut, Store: "tree", Key: []byte{0, 1, 2}, Value: []byte{3}}})
+			if err == nil || (c.want != nil && !errors.Is(err, c.want)) || (c.want == nil && errors.Is(err, mlsidb.ErrQuotaExceeded)) {
+				t.Fatalf("Apply: err = %v, want %s", err, c.dom)
+			}
+			_, getErr := b.Get(ctx, mlsidb.MetaStore, settleKey)
+			if settled := errors.Is(getErr, mlsidb.ErrNotFound); settled != c.settled {
+				t.Fatalf("after %s: settle ran = %v (Get: %v), want %v", c.dom, settled, getErr, c.settled)
+			}
+		})
+	}
+}
