@@ -249,6 +249,33 @@ async function main() {
   const t0 = performance.now();
   const impl = await getCiphersuiteImpl(getCiphersuiteFromName(CIPHERSUITE));
   const [alice, bob] = await Promise.all([openStore({ name: STORES.alice }), openStore({ name: STORES.bob })]);
+  $('#reset').onclick = async () => {
+    busy = true;
+    if (people) render();
+    await Promise.all([alice.close(), bob.close()]);
+    await Promise.all(Object.values(STORES).map((n) => new Promise((done) => {
+      const r = indexedDB.deleteDatabase(n);
+      r.onsuccess = r.onerror = r.onblocked = () => done();
+    })));
+    localStorage.removeItem(META);
+    location.reload();
+  };
+  // A store created by this openStore while the app remembers having
+  // stored MLS state in it (a signature key, a group) lost that state: the
+  // user cleared site data, or the browser deleted the database (Chromium
+  // does so with a database it finds corrupt, which a crash can leave). A
+  // messenger would tell the user and rejoin its groups; the demo tells,
+  // and offers to start over.
+  const lost = [['alice', alice], ['bob', bob]].filter(([who, st]) => st.created && meta[who].signaturePublicKey);
+  if (lost.length) {
+    const names = lost.map(([who]) => title(who)).join(' and ');
+    status(`${names}: the MLS state stored before is gone (the store was created anew: site data cleared, ` +
+      'or the browser deleted a corrupt database). A messenger would rejoin its groups here; press "Start over".', true);
+    for (const el of document.querySelectorAll('button, input')) el.disabled = el.id !== 'reset';
+    document.body.dataset.lost = lost.map(([who]) => who).join(' ');
+    document.body.dataset.ready = 'true';
+    return;
+  }
   people = {
     alice: new Person('alice', alice, impl, meta.alice),
     bob: new Person('bob', bob, impl, meta.bob),
@@ -289,17 +316,6 @@ async function main() {
   $('#update-alice').onclick = () => step('Alice updates her keys', () => updateKeys('alice'));
   $('#update-bob').onclick = () => step('Bob updates his keys', () => updateKeys('bob'));
   $('#reload').onclick = () => location.reload();
-  $('#reset').onclick = async () => {
-    busy = true;
-    render();
-    await Promise.all([alice.close(), bob.close()]);
-    await Promise.all(Object.values(STORES).map((n) => new Promise((done) => {
-      const r = indexedDB.deleteDatabase(n);
-      r.onsuccess = r.onerror = r.onblocked = () => done();
-    })));
-    localStorage.removeItem(META);
-    location.reload();
-  };
   for (const who of ['alice', 'bob']) {
     $(`#${who} .compose`).onsubmit = (e) => {
       e.preventDefault();

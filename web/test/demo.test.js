@@ -143,3 +143,33 @@ test('the demo in two tabs: a change in one tab shows a notice in the other, whi
     await context.close();
   }
 });
+
+test('the demo tells a lost store from a new one: a store deleted behind the page is reported, and "Start over" starts over', async () => {
+  const context = await h.browser.newContext();
+  try {
+    const page = await openPage(context, h.server.url + '/demo/');
+    await ready(page);
+    await doStep(page, () => page.click('#publish'));
+    await doStep(page, () => page.click('#create'));
+    // What Chromium does to a database it finds corrupt: it is gone, while
+    // the app's own record (localStorage) says Bob has a group.
+    await page.goto(h.server.url + '/test/pages/blank.html');
+    await page.evaluate(() => new Promise((resolve, reject) => {
+      const r = indexedDB.deleteDatabase('mlsidb-demo-bob');
+      r.onsuccess = resolve;
+      r.onerror = () => reject(r.error);
+    }));
+    await page.goto(h.server.url + '/demo/');
+    await ready(page);
+    assert.equal(await page.evaluate(() => document.body.dataset.lost), 'bob');
+    assert.match(await page.textContent('#status'), /^Bob: the MLS state stored before is gone/);
+    assert.equal(await page.isDisabled('#publish'), true);
+    await page.click('#reset');
+    await page.waitForFunction(() => document.body.dataset.ready === 'true' && !document.body.dataset.lost &&
+      /^Ready/.test(document.querySelector('#status').textContent), null, { timeout: 30_000 });
+    assert.equal(await page.isDisabled('#publish'), false, 'a fresh start: Bob can publish again');
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await context.close();
+  }
+});
