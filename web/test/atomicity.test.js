@@ -3,7 +3,7 @@
 // disk, and when a call in the middle of a transaction fails. Every store
 // uses the default durability, strict.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -15,74 +15,31 @@ const h = setup({ browser: false });
 const blank = h.blank;
 
 describe('atomicity', () => {
+  // Chromium deletes an IndexedDB database that it finds corrupt when it
+  // opens it, and a browser killed while writing sometimes leaves its
+  // LevelDB so: the next launch logs "Corruption: checksum mismatch" and
+  // "IndexedDB recovering from a corrupted (and deleted) database" (2 or 3
+  // runs of 67 here, after the second or third kill; a forced corruption of
+  // the LevelDB log between kills gives the same lines, which is how the
+  // repeat below was exercised). Every transaction is then
+  // gone, and the next openStore creates the store again. That loss is the
+  // browser's, not a transaction torn by mlsidb, and no store on IndexedDB
+  // can prevent it; the test tells it apart by two independent signs, the
+  // store's `created` (IndexedDB had no database) and the browser's own log
+  // line, and then repeats the run on a fresh profile. A store that is gone
+  // without the browser saying it deleted it fails the test.
   test('crash: a browser killed mid-loop leaves every transaction whole or absent, and keeps every reported commit', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'mlsidb-crash-'));
-    // Kill after at least this many commits of each round were reported,
-    // plus a few milliseconds more so the kill lands anywhere in a commit.
-    const killPoints = [3, 20, 45];
-    const reported = {}; // round -> tags reported committed before the kill
-    try {
-      // The store is created, and the browser closed cleanly, before the
-      // first kill: a brand-new profile's own bookkeeping is the browser's
-      // business, not the store's.
-      const first = await launchPersistent(dir);
-      try {
-        const page = await openPage(first, blank());
-        await page.evaluate(() => import('/test/pages/crash.js').then((m) => m.warmUp()));
-      } finally {
-        await first.close();
+    const attempts = 3;
+    for (let attempt = 1; ; attempt++) {
+      const run = await crashRun(t);
+      if (run.discardedBy === null) {
+        checkCrashRun(t, run);
+        return;
       }
-      for (const [round, atLeast] of killPoints.entries()) {
-        const context = await launchPersistent(dir);
-        let page;
-        try {
-          page = await openPage(context, blank());
-          reported[round] = [];
-          page.on('console', (m) => {
-            const text = m.text();
-            if (text.startsWith('committed ')) reported[round].push(text.slice(10));
-          });
-          // Start the loop; it runs until the browser dies.
-          await page.evaluate((r) => { import('/test/pages/crash.js').then((m) => m.loop(r)); }, round);
-          const deadline = Date.now() + 60_000;
-          while (reported[round].length < atLeast) {
-            if (Date.now() > deadline) throw new Error(`round ${round}: only ${reported[round].length} commits in 60 s`);
-            await new Promise((r) => setTimeout(r, 5));
-          }
-          await new Promise((r) => setTimeout(r, (round * 7) % 11));
-        } catch (e) {
-          await context.close();
-          throw e;
-        }
-        const before = reported[round].length;
-        await killBrowser(context, dir);
-        // Messages logged before the kill may still arrive; all count as
-        // reported: each was logged after its commit resolved.
-        t.diagnostic(`round ${round}: killed after ${before} reported commits (${reported[round].length} with late messages)`);
-      }
-
-      const context = await launchPersistent(dir);
-      try {
-        const page = await openPage(context, blank());
-        const rounds = killPoints.map((_, i) => i);
-        const r = await page.evaluate((rs) => import('/test/pages/crash.js').then((m) => m.verify(rs)), rounds);
-        const missing = [];
-        for (const round of rounds) {
-          const present = r.present[round];
-          t.diagnostic(`round ${round}: ${present.length} transactions present, ${reported[round].length} reported committed`);
-          missing.push(...reported[round].filter((tag) => !present.includes(tag)));
-        }
-        for (const p of r.problems) t.diagnostic(p);
-        assert.equal(r.warmUp, 'warm-up', 'the record written before the first kill is gone');
-        assert.deepEqual(missing, [], 'transactions reported committed are missing');
-        assert.deepEqual(r.problems, [], 'transactions partly there');
-        const lastRound = rounds.filter((x) => r.present[x].length).at(-1);
-        assert.equal(r.state, r.present[lastRound].at(-1), 'the state group holds the last transaction');
-      } finally {
-        await context.close();
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+      t.diagnostic(`run ${attempt}: Chromium deleted the database as corrupt (${run.discardedBy}); its log: ${run.corruption.join(' | ')}`);
+      assert.ok(run.corruption.some((l) => l.includes('recovering from a corrupted (and deleted) database')),
+        `run ${attempt}: the store was gone at ${run.discardedBy}, and the browser did not say it deleted it`);
+      if (attempt === attempts) assert.fail(`Chromium deleted the database as corrupt in all ${attempts} runs`);
     }
   });
 
@@ -134,54 +91,36 @@ describe('atomicity', () => {
             newTree: await st.tree(g), newContext: await st.groupContext(g), queue: (await st.queuedProposals(g)).length,
             pairs: (await st.encryptionEpochKeyPairs(g, enc('epoch'), 0)).length, psk: await st.psk(enc('small')),
           };
-          // Chromium may go on counting the aborted commit's bytes against
-          // the quota until its storage compacts (seen in raw IndexedDB too:
-          // in 1 to 6 of 10 runs, still after 30 s). mlsidb wrote nothing of
-          // the commit (checked above), so a write that fails now with
-          // QuotaExceeded must come with the browser's own estimate saying
-          // that it cannot fit (usage + its size > quota); the test then
-          // gives the origin more room (as a user freeing disk space would)
-          // and the same write must work.
-          const attempt = async (what, size, f) => {
-            try {
-              await f();
-              return 'ok';
-            } catch (e) {
-              const { usage } = await navigator.storage.estimate();
-              if (e.code === 'QuotaExceeded' && usage + size > quota) return `browser-full (usage ${usage})`;
-              throw new Error(`${what}: ${e.code} while the browser's estimate leaves room (usage ${usage}): ${e.message}`);
-            }
-          };
-          const small = await attempt('small write', 64 * 1024, () => st.writeConfirmationTag(old, enc('tag')));
-          // Delete the old data: now the same commit fits (unless the browser
-          // still counts the aborted one).
+          // Chromium 156 may go on counting the aborted commit's bytes
+          // against the quota, and then refuses every later write (in a
+          // third of the runs of hand-written IndexedDB code, for 30 s and
+          // more). mlsidb settles that count before it reports the failure
+          // (README, "Full disks"), so a small write works at once, and the
+          // browser's estimate counts what is stored.
+          const outcome = (f) => f().then(() => 'ok', (e) => `${e.code}: ${e.message}`);
+          const small = await outcome(() => st.writeConfirmationTag(old, enc('tag')));
+          const { usage } = await navigator.storage.estimate();
+          // Delete the old data: now the same commit fits.
           await st.deleteGroup(old);
           await st.deleteKeyPackage(enc('kp'));
-          const again = await attempt('the commit after deleting', 3 * MiB, () => st.transaction(commit));
-          globalThis.quotaTest = { st, commit, g, big, old, same, enc };
-          return { failed, afterFail, small, again };
-        }, quota);
-        if (r.again !== 'ok') {
-          t.diagnostic(`the browser still counted the aborted commit (small write: ${r.small}; commit: ${r.again}); the test gives the origin 16 MiB`);
-          await cdp.send('Storage.overrideQuotaForOrigin', { origin: h.server.url, quotaSize: 16 * 1024 * 1024 });
-        }
-        r.afterDelete = await page.evaluate(async (retry) => {
-          const { st, commit, g, big, old, same, enc } = globalThis.quotaTest;
-          if (retry) await st.transaction(commit);
-          const out = {
+          const again = await outcome(() => st.transaction(commit));
+          const afterDelete = {
             tree: same(await st.tree(g), big[0]), context: same(await st.groupContext(g), big[1]),
             secrets: same(await st.messageSecrets(g), big[2]), queue: same((await st.queuedProposals(g))[0]?.[1], big[4]),
             pairs: same((await st.encryptionEpochKeyPairs(g, enc('epoch'), 0))[0], big[5]),
             old: await st.tree(old),
           };
           await st.close();
-          return out;
-        }, r.again !== 'ok');
+          return { failed, afterFail, small, usage, again, afterDelete };
+        }, quota);
+        t.diagnostic(`usage after the failed commit, as the browser estimates it: ${(r.usage / 1024 / 1024).toFixed(2)} MiB of ${quota / 1024 / 1024} MiB`);
         assert.equal(r.failed.code, 'QuotaExceeded', JSON.stringify(r.failed));
         assert.equal(r.failed.isMls, true);
         assert.deepEqual(r.afterFail, {
           tree: true, state: true, kp: true, newTree: undefined, newContext: undefined, queue: 0, pairs: 0, psk: undefined,
         });
+        assert.equal(r.small, 'ok', 'a small write right after the failed commit');
+        assert.equal(r.again, 'ok', 'the commit after deleting the old data');
         assert.deepEqual(r.afterDelete, { tree: true, context: true, secrets: true, queue: true, pairs: true, old: undefined });
       } finally {
         await context.close();
@@ -248,3 +187,106 @@ describe('atomicity', () => {
     });
   });
 });
+
+// Kill after at least this many commits of each round were reported, plus
+// a few milliseconds more so the kill lands anywhere in a commit.
+const KILL_POINTS = [3, 20, 45];
+
+/**
+ * One crash run on a fresh profile: the store is created and one record
+ * written, the browser closed cleanly; then, per round, a loop of
+ * transactions that the browser is killed in (SIGKILL); then the check.
+ * Returns what was reported committed per round, the check's result, and
+ * discardedBy: null, or which open found the database gone (created).
+ */
+async function crashRun(t) {
+  const dir = mkdtempSync(join(tmpdir(), 'mlsidb-crash-'));
+  const logs = mkdtempSync(join(tmpdir(), 'mlsidb-crash-logs-'));
+  const reported = {}; // round -> tags reported committed before the kill
+  // Each launch writes the browser's own log to a file of its own.
+  let launches = 0;
+  const launch = () => launchPersistent(dir, join(logs, `${launches++}.log`));
+  let discardedBy = null;
+  try {
+    // The store is created, and the browser closed cleanly, before the
+    // first kill: a brand-new profile's own bookkeeping is the browser's
+    // business, not the store's.
+    const first = await launch();
+    try {
+      const page = await openPage(first, blank());
+      await page.evaluate(() => import('/test/pages/crash.js').then((m) => m.warmUp()));
+    } finally {
+      await first.close();
+    }
+    for (const [round, atLeast] of KILL_POINTS.entries()) {
+      const context = await launch();
+      try {
+        const page = await openPage(context, blank());
+        reported[round] = [];
+        page.on('console', (m) => {
+          const text = m.text();
+          if (text.startsWith('committed ')) reported[round].push(text.slice(10));
+          if (text === 'opened created=true' && discardedBy === null) discardedBy = `the open of round ${round}`;
+        });
+        // Start the loop; it runs until the browser dies.
+        await page.evaluate((r) => { import('/test/pages/crash.js').then((m) => m.loop(r)); }, round);
+        const deadline = Date.now() + 60_000;
+        while (reported[round].length < atLeast) {
+          if (Date.now() > deadline) throw new Error(`round ${round}: only ${reported[round].length} commits in 60 s`);
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        await new Promise((r) => setTimeout(r, (round * 7) % 11));
+      } catch (e) {
+        await context.close();
+        throw e;
+      }
+      const before = reported[round].length;
+      await killBrowser(context, dir);
+      // Messages logged before the kill may still arrive; all count as
+      // reported: each was logged after its commit resolved.
+      t.diagnostic(`round ${round}: killed after ${before} reported commits (${reported[round].length} with late messages)`);
+    }
+
+    const context = await launch();
+    try {
+      const page = await openPage(context, blank());
+      const rounds = KILL_POINTS.map((_, i) => i);
+      const result = await page.evaluate((rs) => import('/test/pages/crash.js').then((m) => m.verify(rs)), rounds);
+      if (result.created && discardedBy === null) discardedBy = 'the open after the last kill';
+      return { reported, rounds, result, discardedBy, corruption: corruptionLines(logs) };
+    } finally {
+      await context.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(logs, { recursive: true, force: true });
+  }
+}
+
+/** The lines of the browser logs in dir that tell of a corrupt IndexedDB. */
+function corruptionLines(dir) {
+  const out = [];
+  for (const f of readdirSync(dir).sort((a, b) => parseInt(a) - parseInt(b))) {
+    for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
+      if (/indexed_?db|leveldb/i.test(line) && /corrupt/i.test(line)) out.push(`launch ${parseInt(f)}: ${line.replace(/^.*?\.cc:\d+\] /, '')}`);
+    }
+  }
+  return out;
+}
+
+/** Asserts what a crash run whose database survived must show. */
+function checkCrashRun(t, { reported, rounds, result: r, corruption }) {
+  const missing = [];
+  for (const round of rounds) {
+    const present = r.present[round];
+    t.diagnostic(`round ${round}: ${present.length} transactions present, ${reported[round].length} reported committed`);
+    missing.push(...reported[round].filter((tag) => !present.includes(tag)));
+  }
+  for (const p of r.problems) t.diagnostic(p);
+  for (const l of corruption) t.diagnostic(`the browser logged, and the store survived: ${l}`);
+  assert.equal(r.warmUp, 'warm-up', 'the record written before the first kill is gone');
+  assert.deepEqual(missing, [], 'transactions reported committed are missing');
+  assert.deepEqual(r.problems, [], 'transactions partly there');
+  const lastRound = rounds.filter((x) => r.present[x].length).at(-1);
+  assert.equal(r.state, r.present[lastRound].at(-1), 'the state group holds the last transaction');
+}

@@ -32,11 +32,16 @@ export function launch() {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, timeout: 60_000 });
 }
 
-/** Launches Chromium with a persistent profile in dir. */
-export function launchPersistent(dir) {
+/**
+ * Launches Chromium with a persistent profile in dir. With logFile, the
+ * browser writes its own log (errors and warnings, IndexedDB's among them)
+ * to that file.
+ */
+export function launchPersistent(dir, logFile) {
   requireBuild();
+  const args = logFile ? [...CHROMIUM_ARGS, '--enable-logging', `--log-file=${logFile}`] : CHROMIUM_ARGS;
   return chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, timeout: 60_000,
+    executablePath: CHROMIUM, args, headless: true, timeout: 60_000,
   });
 }
 

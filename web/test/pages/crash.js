@@ -62,7 +62,7 @@ export async function warmUp() {
 /** Starts the loop of round; it runs until the browser dies. */
 export async function loop(round) {
   const st = await openStore({ name: STORE }); // strict durability, the default
-  console.log('opened');
+  console.log('opened created=' + st.created);
   for (let i = 0; ; i++) {
     const tag = `${round}.${i}`;
     await st.transaction((tx) => writeTransaction(tx, tag));
@@ -90,7 +90,8 @@ async function presence(st, tag) {
 }
 
 /**
- * Checks the store after a crash: for each round, transactions 0, 1, ...
+ * Checks the store after a crash: whether opening it created it (the
+ * database was gone), and, for each round, transactions 0, 1, ...
  * until several in a row are wholly absent. Returns, per round, the tags
  * wholly present, and every problem found: a transaction partly present,
  * a present one after an absent one, a state group that is not wholly one
@@ -98,7 +99,7 @@ async function presence(st, tag) {
  */
 export async function verify(rounds) {
   const st = await openStore({ name: STORE });
-  const out = { present: {}, problems: [], state: null, warmUp: dec(await st.psk(WARM_UP)) };
+  const out = { created: st.created, present: {}, problems: [], state: null, warmUp: dec(await st.psk(WARM_UP)) };
   for (const round of rounds) {
     const present = [];
     let absentRun = 0;
