@@ -18,8 +18,8 @@ describe('atomicity', () => {
   // Chromium deletes an IndexedDB database that it finds corrupt when it
   // opens it, and a browser killed while writing sometimes leaves its
   // LevelDB so: the next launch logs "Corruption: checksum mismatch" and
-  // "IndexedDB recovering from a corrupted (and deleted) database" (2 or 3
-  // runs of 67 here, after the second or third kill; a forced corruption of
+  // "IndexedDB recovering from a corrupted (and deleted) database" (4 runs
+  // of 89 here, after the second or third kill; a forced corruption of
   // the LevelDB log between kills gives the same lines, which is how the
   // repeat below was exercised). Every transaction is then
   // gone, and the next openStore creates the store again. That loss is the
