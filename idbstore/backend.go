@@ -119,7 +119,8 @@ func (b *Backend) Apply(ctx context.Context, ops []mlsidb.Op) error {
 }
 
 // applyOneByOne is the test-only broken Apply of the mlsidb_unsafe_batches
-// build: one transaction per op, so a crash can leave part of a batch.
+// build: one transaction per op, so a crash can leave part of a batch. It
+// skips the quota settle too (it does not go through startApply).
 func (b *Backend) applyOneByOne(ctx context.Context, ops []mlsidb.Op, kinds []jsbridge.RangeKind) error {
 	for i, op := range ops {
 		if op.Kind == mlsidb.OpDeleteRange && kinds[i] == jsbridge.RangeEmpty {

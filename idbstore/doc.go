@@ -45,7 +45,9 @@
 // returned as [mlsidb.ErrQuotaExceeded], after a transaction that only
 // deletes a key no record has: Chromium may go on counting the aborted
 // bytes against the quota, refusing every later write, until a readwrite
-// transaction commits. While a transaction is open the
+// transaction commits. That settle deletes the key 0xff "settle" of the
+// meta store, which is reserved for it: the provider never writes it, and
+// a direct user of the backend must not. While a transaction is open the
 // backend waits on nothing but that transaction's requests: an IndexedDB
 // transaction commits as soon as control returns to the event loop with no
 // request pending.

@@ -81,9 +81,22 @@ func failingWrites(name string) js.Value {
 
 // After a write fails with a quota error, and only then, the backend runs
 // the quota settle (a transaction that deletes settleKey from the meta
-// store) before it reports the error. The test plants a record under
-// settleKey to see whether the settle ran.
+// store), and reports the error once the settle has ended. The test plants
+// a record under settleKey to see whether the settle ran, and a hook on
+// IDBDatabase.transaction marks when a readwrite transaction over the meta
+// store completes, which the done callback checks.
 func TestQuotaSettle(t *testing.T) {
+	hook := js.Global().Get("Function").New(`
+		const proto = IDBDatabase.prototype;
+		const orig = proto.transaction;
+		globalThis.metaWrites = 0;
+		proto.transaction = function (scope, mode, opts) {
+			const tx = orig.call(this, scope, mode, opts);
+			if (mode === "readwrite" && String(scope) === "meta") tx.addEventListener("complete", () => globalThis.metaWrites++);
+			return tx;
+		};
+		return () => { proto.transaction = orig; delete globalThis.metaWrites; };`).Invoke()
+	defer hook.Invoke()
 	for _, c := range []struct {
 		name    string
 		dom     string
@@ -103,9 +116,27 @@ func TestQuotaSettle(t *testing.T) {
 			}
 			plant.Close()
 			b := openNamed(t, name, Options{Executor: failingWrites(c.dom)})
-			err := b.Apply(ctx, []mlsidb.Op{{Kind: mlsidb.OpPut, Store: "tree", Key: []byte{0, 1, 2}, Value: []byte{3}}})
+			type outcome struct {
+				err        error
+				metaWrites int
+			}
+			before := js.Global().Get("metaWrites").Int()
+			ch := make(chan outcome, 1)
+			b.ApplyAsync([]mlsidb.Op{{Kind: mlsidb.OpPut, Store: "tree", Key: []byte{0, 1, 2}, Value: []byte{3}}}, func(err error) {
+				ch <- outcome{err, js.Global().Get("metaWrites").Int() - before}
+			})
+			var got outcome
+			select {
+			case got = <-ch:
+			case <-ctx.Done():
+				t.Fatal("ApplyAsync never reported")
+			}
+			err := got.err
 			if err == nil || (c.want != nil && !errors.Is(err, c.want)) || (c.want == nil && errors.Is(err, mlsidb.ErrQuotaExceeded)) {
-				t.Fatalf("Apply: err = %v, want %s", err, c.dom)
+				t.Fatalf("ApplyAsync: err = %v, want %s", err, c.dom)
+			}
+			if settledFirst := got.metaWrites == 1; settledFirst != c.settled {
+				t.Fatalf("after %s: %d meta write transactions had completed when the error was reported, want settle = %v", c.dom, got.metaWrites, c.settled)
 			}
 			_, getErr := b.Get(ctx, mlsidb.MetaStore, settleKey)
 			if settled := errors.Is(getErr, mlsidb.ErrNotFound); settled != c.settled {

@@ -439,7 +439,10 @@ func (b *Backend) Name() string { return b.name }
 // it opens it (seen after repeated browser crashes; see the README's
 // "Crashes"). An app that knows it stored state before (a device it
 // registered with its server, say) can tell a lost store from a new one
-// by this.
+// by this. Exactly one Open sees true, the one whose upgrade created the
+// database: another connection opening it a moment later, or after a
+// reload, sees false. An app should record a loss in its own storage at
+// once.
 func (b *Backend) Created() bool { return b.created }
 
 // Close implements [mlsidb.Backend]: it closes the connection; calls

@@ -401,7 +401,10 @@ export declare class MlsStore extends EventTarget implements StoreCalls {
    * MLS state before (it registered this device with its server, say) tells
    * a lost store from a new one by this, and rejoins its groups. False when
    * the database was there, and for a second openStore of a store this page
-   * has open already.
+   * has open already. Exactly one open sees true: the one that created the
+   * database (another tab opening it a moment later, or this page after a
+   * reload, sees false), so an app that finds its store lost should record
+   * that in its own storage at once.
    */
   readonly created: boolean;
   /** True once close was called, or once the connection was closed from outside ("close" event). */

@@ -942,7 +942,8 @@ export class MlsStore extends EventTarget {
      * site data, by the browser evicting the origin's storage, or by
      * Chromium, which deletes a database it finds corrupt at open (seen
      * after repeated browser crashes). False when the database was there,
-     * and for a second openStore of a store this page has open.
+     * and for a second openStore of a store this page has open. Exactly one
+     * open sees true: record a loss in the app's own storage at once.
      */
     this.created = created;
   }

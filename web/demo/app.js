@@ -265,8 +265,16 @@ async function main() {
   // user cleared site data, or the browser deleted the database (Chromium
   // does so with a database it finds corrupt, which a crash can leave). A
   // messenger would tell the user and rejoin its groups; the demo tells,
-  // and offers to start over.
-  const lost = [['alice', alice], ['bob', bob]].filter(([who, st]) => st.created && meta[who].signaturePublicKey);
+  // and offers to start over. Only the open that created the store sees
+  // created, so the loss is recorded in meta at once: a reload (or another
+  // tab) still knows.
+  for (const [who, st] of [['alice', alice], ['bob', bob]]) {
+    if (st.created && meta[who].signaturePublicKey && !meta[who].lost) {
+      meta[who].lost = true;
+      saveMeta();
+    }
+  }
+  const lost = Object.entries({ alice, bob }).filter(([who]) => meta[who].lost);
   if (lost.length) {
     const names = lost.map(([who]) => title(who)).join(' and ');
     status(`${names}: the MLS state stored before is gone (the store was created anew: site data cleared, ` +
