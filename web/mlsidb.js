@@ -62,6 +62,9 @@ let runtimePromise = null;
  * @property {Set<(e: Error) => void>} pending rejecters of calls in flight
  */
 
+/** The version of the wasm's API this module speaks (cmd/wasm's apiVersion). */
+const API_VERSION = 2;
+
 const defaultWasm = () => new URL('./dist/mlsidb.wasm', import.meta.url);
 const defaultWasmExec = () => new URL('./dist/wasm_exec.js', import.meta.url);
 
@@ -167,6 +170,10 @@ async function startRuntime(wasm, wasmExec) {
   exited.then(() => die('the Go program exited'), (e) => die(String(e?.message ?? e)));
   if (!api || typeof api.invoke !== 'function') {
     throw new MlsStorageError(ErrorCode.Unavailable, 'mlsidb: the wasm did not register its API (is it mlsidb.wasm?)');
+  }
+  if (api.apiVersion !== API_VERSION) {
+    throw new MlsStorageError(ErrorCode.Unavailable, `mlsidb: mlsidb.js speaks version ${API_VERSION} of the wasm's API, ` +
+      `and this mlsidb.wasm version ${api.apiVersion ?? 1}: they come from different builds (an old one cached?)`);
   }
   rt.api = api;
   // invoke's calls settle through this one function (see goInvoke).

@@ -11,6 +11,7 @@
 //	                           (keys: the positions of the key arguments, which JS checks itself
 //	                           for the writes it queues in a transaction)
 //	maxKeyLen                  mlsidb.MaxKeyLen
+//	apiVersion                 the version of these calls (apiVersion; mlsidb.js checks it)
 //	version                    the provider version (mlsidb.CurrentVersion)
 //	open(name, durability, blockedTimeoutMs?, listener?, executor?)
 //	                           Promise of {handle, created} (executor: mlsidb.js's idbExec;

@@ -107,6 +107,7 @@ func (a *api) object() js.Value {
 		}
 	}
 	o.Set("methods", js.ValueOf(methods))
+	o.Set("apiVersion", apiVersion)
 	o.Set("version", int(mlsidb.CurrentVersion))
 	o.Set("maxKeyLen", mlsidb.MaxKeyLen)
 	o.Set("open", jsbridge.Export(a.open))

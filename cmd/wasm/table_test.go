@@ -5,8 +5,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"reflect"
+	"runtime"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/mlsidb/mlsidb"
@@ -297,5 +300,20 @@ func TestDecodeCalls(t *testing.T) {
 	}
 	if _, err := decodeCalls(table, []byte{0xff, 0xff}); !errors.Is(err, mlsidb.ErrInvalidArgument) {
 		t.Errorf("unknown method: %v", err)
+	}
+}
+
+// web/mlsidb.js speaks the API version this wasm registers.
+func TestJSModuleAPIVersion(t *testing.T) {
+	if runtime.GOOS == "js" {
+		t.Skip("reads files of the repository: runs natively")
+	}
+	src, err := os.ReadFile("../../web/mlsidb.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("\nconst API_VERSION = %d;\n", apiVersion)
+	if !strings.Contains(string(src), want) {
+		t.Fatalf("web/mlsidb.js does not declare %q (cmd/wasm's apiVersion)", strings.TrimSpace(want))
 	}
 }

@@ -484,6 +484,28 @@ describe('the contract through mlsidb.js', () => {
     }
   });
 
+  test('a wasm from another build (another API version) is refused with Unavailable', async () => {
+    const { page, close } = await freshPage();
+    try {
+      const r = await page.evaluate(async () => {
+        const { rejection } = await import('/test/pages/util.js');
+        // mlsidb.js as a newer build would have it: the same module
+        // expecting another version of the wasm's API.
+        const src = await (await fetch('/mlsidb.js')).text();
+        const newer = src.replace(/\nconst API_VERSION = (\d+);\n/, (_, v) => `\nconst API_VERSION = ${Number(v) + 1};\n`);
+        const url = URL.createObjectURL(new Blob([newer], { type: 'text/javascript' }));
+        const { openStore } = await import(url);
+        const opts = { wasm: new URL('/dist/mlsidb.wasm', location.href), wasmExec: new URL('/dist/wasm_exec.js', location.href) };
+        return { changed: newer !== src, refused: await rejection(openStore({ name: 'other-build', ...opts })) };
+      });
+      assert.equal(r.changed, true, 'the test found API_VERSION in mlsidb.js');
+      assert.equal(r.refused.code, 'Unavailable');
+      assert.match(r.refused.message, /different builds/);
+    } finally {
+      await close();
+    }
+  });
+
   test('two stores on one page are independent; one name opened twice shares its data', async () => {
     const { page, close } = await freshPage();
     try {
