@@ -1,6 +1,7 @@
 package mlsidb_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"reflect"
@@ -102,6 +103,72 @@ func TestNewRefusesNewerVersions(t *testing.T) {
 	}
 	if _, err := mlsidb.New(ctx, nil, mlsidb.Options{}); !errors.Is(err, mlsidb.ErrInvalidArgument) {
 		t.Errorf("nil backend: %v, want ErrInvalidArgument", err)
+	}
+}
+
+// metaRecords is how many records a store holds once a provider opened it:
+// the version and the store ID.
+const metaRecords = 2
+
+// TestStoreID: a store gets an ID when a provider first opens it, keeps it
+// across providers (and a store made by older code, with a version record
+// but no ID, gets one once), and another store, or the same one deleted
+// and made again, has another.
+func TestStoreID(t *testing.T) {
+	ctx := context.Background()
+	open := func(t *testing.T, b mlsidb.Backend) []byte {
+		t.Helper()
+		p, err := mlsidb.New(ctx, b, mlsidb.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.ID()
+	}
+	b := memstore.New()
+	first := open(t, b)
+	old := memstore.New()
+	if err := old.Apply(ctx, []mlsidb.Op{{Kind: mlsidb.OpPut, Store: mlsidb.MetaStore, Key: mlsidb.MetaVersionKey, Value: mlsidb.VersionPrefix(mlsidb.CurrentVersion)}}); err != nil {
+		t.Fatal(err)
+	}
+	oldID := open(t, old)
+	for _, c := range []struct {
+		name string
+		got  func(t *testing.T) []byte
+		same []byte // want this ID, or (when nil) one that differs from first
+	}{
+		{"reopened", func(t *testing.T) []byte { return open(t, b) }, first},
+		{"another store", func(t *testing.T) []byte { return open(t, memstore.New()) }, nil},
+		{"a store made by older code, reopened", func(t *testing.T) []byte { return open(t, old) }, oldID},
+		{"deleted and made again", func(t *testing.T) []byte {
+			if err := b.Apply(ctx, []mlsidb.Op{{Kind: mlsidb.OpDeleteRange, Store: mlsidb.MetaStore}}); err != nil {
+				t.Fatal(err)
+			}
+			return open(t, b)
+		}, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			id := c.got(t)
+			if len(id) != mlsidb.StoreIDLen || bytes.Equal(id, make([]byte, mlsidb.StoreIDLen)) {
+				t.Fatalf("ID %x: want %d random bytes", id, mlsidb.StoreIDLen)
+			}
+			if c.same != nil && !bytes.Equal(id, c.same) {
+				t.Errorf("ID %x, want %x", id, c.same)
+			}
+			if c.same == nil && bytes.Equal(id, first) {
+				t.Errorf("ID %x is the first store's", id)
+			}
+		})
+	}
+	// A meta ID that does not decode is refused like other bad metadata.
+	bad := memstore.New()
+	if err := bad.Apply(ctx, []mlsidb.Op{{Kind: mlsidb.OpPut, Store: mlsidb.MetaStore, Key: mlsidb.MetaIDKey, Value: []byte{1}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mlsidb.New(ctx, bad, mlsidb.Options{}); !errors.Is(err, mlsidb.ErrVersionMismatch) {
+		t.Errorf("a store whose ID does not decode: %v, want ErrVersionMismatch", err)
+	}
+	if n := b.Len(); n != metaRecords {
+		t.Errorf("a store opened and never written holds %d records, want %d", n, metaRecords)
 	}
 }
 

@@ -379,8 +379,8 @@ func TestPutEntryReplacesLists(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := b.Len(); n != 1 {
-		t.Errorf("after putting empty lists the backend holds %d records, want only the meta record", n)
+	if n := b.Len(); n != metaRecords {
+		t.Errorf("after putting empty lists the backend holds %d records, want only the %d meta records", n, metaRecords)
 	}
 }
 
@@ -408,8 +408,8 @@ func TestPutEntryErrors(t *testing.T) {
 			t.Errorf("entry %d: %v, want ErrInvalidArgument from PutEntry", i, err)
 		}
 	}
-	if n := b.Len(); n != 1 {
-		t.Errorf("the backend holds %d records after refused entries", n)
+	if n := b.Len(); n != metaRecords {
+		t.Errorf("the backend holds %d records after refused entries, want only the %d meta records", n, metaRecords)
 	}
 	err := p.Update(ctx, func(tx mlsidb.Store) error {
 		es := tx.(mlsidb.EntryStore)
@@ -421,7 +421,7 @@ func TestPutEntryErrors(t *testing.T) {
 		}
 		return errors.New("roll back")
 	})
-	if err == nil || b.Len() != 1 {
+	if err == nil || b.Len() != metaRecords {
 		t.Errorf("rolled-back PutEntry: %v, %d records", err, b.Len())
 	}
 }

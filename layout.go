@@ -2,6 +2,7 @@ package mlsidb
 
 import (
 	"encoding/binary"
+	"math/rand/v2"
 	"strconv"
 )
 
@@ -20,9 +21,10 @@ import (
 // Every value starts with the same 2-byte version tag, then the payload:
 // the entity bytes; for a queued proposal its 8-byte queue position, then
 // the proposal; for epoch key pairs a 4-byte count, then each key pair as a
-// 4-byte length and its bytes. The meta store holds one record,
+// 4-byte length and its bytes. The meta store holds two records:
 // [MetaVersionKey], whose value is the highest provider version that opened
-// the store (2 bytes).
+// the store (2 bytes), and [MetaIDKey], the store's ID ([StoreIDLen] random
+// bytes, see [Provider.ID]).
 
 // MaxKeyLen is the longest key (group id, proposal ref, epoch, public key,
 // hash reference, PSK id) the provider accepts, in bytes.
@@ -31,6 +33,21 @@ const MaxKeyLen = 64 << 10
 // MetaVersionKey is the key, in [MetaStore], of the highest provider version
 // that has opened the store.
 var MetaVersionKey = []byte("version")
+
+// MetaIDKey is the key, in [MetaStore], of the store's ID ([Provider.ID]).
+var MetaIDKey = []byte("id")
+
+// StoreIDLen is the length of a store's ID, in bytes.
+const StoreIDLen = 16
+
+// newStoreID returns StoreIDLen bytes from the runtime's random source
+// (seeded from the system's, crypto.getRandomValues in a browser): unique
+// in practice, and not a secret, so no crypto package is needed.
+func newStoreID() []byte {
+	id := make([]byte, 0, StoreIDLen)
+	id = binary.BigEndian.AppendUint64(id, rand.Uint64())
+	return binary.BigEndian.AppendUint64(id, rand.Uint64())
+}
 
 // VersionPrefix returns the 2-byte prefix of every key written by a provider
 // bound to version v.

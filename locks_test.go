@@ -104,7 +104,7 @@ func TestWritesHoldTheBackendLock(t *testing.T) {
 	ctx := context.Background()
 	b := newLocking()
 	p := providerOver(t, b)
-	if got := b.take(); !slices.Equal(got, []string{"lock", "get meta", "apply", "unlock"}) {
+	if got := b.take(); !slices.Equal(got, []string{"lock", "get meta", "get meta", "apply", "unlock"}) {
 		t.Fatalf("New: %q; want the meta check under the lock", got)
 	}
 	g := []byte("g")

@@ -76,18 +76,22 @@ func New(ctx context.Context, b Backend, opts Options) (*Provider, error) {
 	return p, nil
 }
 
-// checkMeta refuses stores opened by a newer version and records this one.
+// checkMeta refuses stores opened by a newer version, records this one,
+// and reads the store's ID, making it when the store has none.
 func (p *Provider) checkMeta(ctx context.Context) error {
 	unlock, err := p.kv.lock(ctx)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	raw, err := p.kv.get(ctx, MetaStore, MetaVersionKey)
-	switch {
-	case errors.Is(err, ErrNotFound):
-	case err != nil:
+	res, err := p.kv.read(ctx, []Read{{Store: MetaStore, Key: MetaVersionKey}, {Store: MetaStore, Key: MetaIDKey}})
+	if err != nil {
 		return err
+	}
+	var ops []Op
+	switch raw := res[0].Value; {
+	case !res[0].Found:
+		ops = append(ops, Op{Kind: OpPut, Store: MetaStore, Key: MetaVersionKey, Value: VersionPrefix(CurrentVersion)})
 	case len(raw) != 2:
 		return versionMismatch("store metadata does not decode")
 	default:
@@ -96,12 +100,35 @@ func (p *Provider) checkMeta(ctx context.Context) error {
 			return versionMismatch("store was opened by provider version " + strconv.Itoa(int(stored)) +
 				", newer than the newest this code knows (" + strconv.Itoa(int(CurrentVersion)) + ")")
 		}
-		if stored >= CurrentVersion {
-			return nil
+		if stored < CurrentVersion {
+			ops = append(ops, Op{Kind: OpPut, Store: MetaStore, Key: MetaVersionKey, Value: VersionPrefix(CurrentVersion)})
 		}
 	}
-	return p.kv.apply(ctx, []Op{{Kind: OpPut, Store: MetaStore, Key: MetaVersionKey, Value: VersionPrefix(CurrentVersion)}})
+	id := res[1].Value
+	switch {
+	case !res[1].Found:
+		id = newStoreID()
+		ops = append(ops, Op{Kind: OpPut, Store: MetaStore, Key: MetaIDKey, Value: id})
+	case len(id) != StoreIDLen:
+		return versionMismatch("store metadata does not decode (its ID)")
+	}
+	if len(ops) > 0 {
+		if err := p.kv.apply(ctx, ops); err != nil {
+			return err
+		}
+	}
+	p.top.id = id
+	return nil
 }
+
+// ID returns the store's ID, StoreIDLen bytes: made at random by the first
+// provider that opened the store, and never changed. A store that was
+// deleted (a user clearing site data, a browser discarding a database it
+// found corrupt) and made again has a new ID, which every later open, in
+// every tab, sees. So an app that keeps the ID of the store it put its MLS
+// state in (with its delivery service registration, say) tells a lost
+// store by comparing it at each start. The ID is not a secret.
+func (p *Provider) ID() []byte { return append([]byte(nil), p.kv.root().id...) }
 
 // Version returns the provider version this provider is bound to.
 func (p *Provider) Version() uint16 { return p.version }
@@ -225,6 +252,8 @@ type direct struct {
 	hub        hub
 	publish    func(Change) // nil when the backend is no Notifier
 	stopNotify func()
+
+	id []byte // the store's ID (set by checkMeta, then read only)
 }
 
 var errClosed = &detailError{sentinel: ErrClosed, detail: "the store was closed"}

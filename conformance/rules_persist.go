@@ -46,6 +46,7 @@ func (s *suite) persistence(r reporter) {
 		}
 	}
 	before := e.snap()
+	id := e.p.ID()
 
 	reopen := func(r reporter, old *mlsidb.Provider, b mlsidb.Backend) (*mlsidb.Provider, mlsidb.Backend) {
 		r.Helper()
@@ -68,6 +69,9 @@ func (s *suite) persistence(r reporter) {
 	sameSnap(r, before, snapOf(r, ctx, b2), "after reopening")
 	if got, err := b2.Get(ctx, mlsidb.MetaStore, mlsidb.MetaVersionKey); err != nil || string(got) != string(mlsidb.VersionPrefix(mlsidb.CurrentVersion)) {
 		r.Errorf("meta record after reopening: %s, %v", show(got), err)
+	}
+	if got := p2.ID(); string(got) != string(id) {
+		r.Errorf("the store's ID after reopening is %s, want %s (the ID the store got when it was made)", show(got), show(id))
 	}
 	for _, c := range s.cases {
 		r.Run(c.name, func(r reporter) {

@@ -337,8 +337,8 @@ func TestStoreChecks(t *testing.T) {
 	if err := openmlsmem.Import(ctx, nil, snap); !errors.Is(err, mlsidb.ErrInvalidArgument) {
 		t.Errorf("Import into nil: %v", err)
 	}
-	if n := b.Len(); n != 1 {
-		t.Errorf("the backend holds %d records, want only its meta record", n)
+	if n := b.Len(); n != 2 {
+		t.Errorf("the backend holds %d records, want only its two meta records", n)
 	}
 	// Import works through a store that cannot walk: it only writes, and
 	// through the contract calls it writes what PutEntry writes.

@@ -163,8 +163,8 @@ func TestSyncCountsAndWritesOnlyChanges(t *testing.T) {
 			}
 		}
 	}
-	if n := rb.Len(); n != 1 {
-		t.Errorf("after syncing an empty snapshot the backend holds %d records, want only its meta record", n)
+	if n := rb.Len(); n != 2 {
+		t.Errorf("after syncing an empty snapshot the backend holds %d records, want only its two meta records", n)
 	}
 	q, err := p.QueuedProposals(ctx, []byte(g1))
 	if err != nil || len(q) != 0 {

@@ -407,6 +407,16 @@ export declare class MlsStore extends EventTarget implements StoreCalls {
    * that in its own storage at once.
    */
   readonly created: boolean;
+  /**
+   * The store's ID, 32 lowercase hex digits: made at random when the store
+   * was first opened, and never changed. A store that was deleted (site data
+   * cleared, a corrupt database deleted by the browser) and made again has a
+   * new ID, which every later open, in every tab and after every reload,
+   * sees. Keep the ID of the store your MLS state is in (with your delivery
+   * service registration, or in localStorage) and compare it at each start:
+   * unlike created, it cannot be missed. Not a secret.
+   */
+  readonly id: string;
   /** True once close was called, or once the connection was closed from outside ("close" event). */
   readonly closed: boolean;
   /**

@@ -937,8 +937,11 @@ const isAbortSignal = (v) => typeof AbortSignal === 'function' && v instanceof A
  * message}); later calls then reject with Closed.
  */
 export class MlsStore extends EventTarget {
-  /** @param {Runtime} rt @param {number} handle @param {string} name @param {boolean} created */
-  constructor(rt, handle, name, created) {
+  /**
+   * @param {Runtime} rt @param {number} handle @param {string} name
+   * @param {boolean} created @param {string} id
+   */
+  constructor(rt, handle, name, created, id) {
     super();
     initCalls(this, rt, handle);
     /** The store's name (its IndexedDB database). */
@@ -953,6 +956,13 @@ export class MlsStore extends EventTarget {
      * open sees true: record a loss in the app's own storage at once.
      */
     this.created = created;
+    /**
+     * The store's ID, 32 hex digits: made at random when the store was first
+     * opened, never changed. A store deleted and made again has a new one,
+     * which every later open in every tab sees: keep the ID of the store
+     * your MLS state is in, and compare it at each start. Not a secret.
+     */
+    this.id = id;
   }
 
   /** True once close was called, or the connection was closed from outside. */
@@ -1083,8 +1093,8 @@ export async function openStore(options) {
   const rt = await runtime(wasm, wasmExec);
   const ref = { store: null, early: [] };
   const listener = storeListener(ref);
-  const { handle, created } = await goCall(rt, 'open', name, durability ?? 'strict', blockedTimeout, listener, idbExec);
-  ref.store = new MlsStore(rt, handle, name, created);
+  const { handle, created, id } = await goCall(rt, 'open', name, durability ?? 'strict', blockedTimeout, listener, idbExec);
+  ref.store = new MlsStore(rt, handle, name, created, Array.from(id, (b) => b.toString(16).padStart(2, '0')).join(''));
   for (const [type, detail] of ref.early.splice(0)) listener(type, detail);
   return ref.store;
 }

@@ -6,5 +6,5 @@ package main
 // when a cache serves an old mlsidb.wasm beside a new mlsidb.js. Increment
 // both when a call changes shape; a native test checks that they agree.
 //
-// 2: open resolves to {handle, created}.
+// 2: open resolves to {handle, created, id}.
 const apiVersion = 2

@@ -14,8 +14,8 @@
 //	apiVersion                 the version of these calls (apiVersion; mlsidb.js checks it)
 //	version                    the provider version (mlsidb.CurrentVersion)
 //	open(name, durability, blockedTimeoutMs?, listener?, executor?)
-//	                           Promise of {handle, created} (executor: mlsidb.js's idbExec;
-//	                           created: this call created the database)
+//	                           Promise of {handle, created, id} (executor: mlsidb.js's idbExec;
+//	                           created: this call created the database; id: the store's ID)
 //	close(handle)              Promise; closes a store handle
 //	init(settle)               gives the function invoke settles its calls with
 //	invoke(handle, batch, id)  runs contract calls (the 56 methods, deleteGroup,

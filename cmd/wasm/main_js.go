@@ -156,10 +156,10 @@ func (a *api) register(f func(h int)) int {
 }
 
 // open(name, durability, blockedTimeoutMs, listener, executor) opens (or
-// shares) the store of that name, and resolves to {handle, created}:
+// shares) the store of that name, and resolves to {handle, created, id}:
 // created is true when this call created the database
 // (idbstore.Backend.Created), false when it shares a store this page had
-// open already. The last three arguments are optional: executor
+// open already; id is the store's ID (mlsidb.Provider.ID), a Uint8Array. The last three arguments are optional: executor
 // is mlsidb.js's idbExec (idbstore.Options.Executor); blockedTimeoutMs bounds a
 // blocked open (idbstore.Options.BlockedTimeout; default when undefined),
 // listener is called as listener(type, detail) with the store's events:
@@ -253,7 +253,7 @@ func (a *api) open(args []js.Value) (func() (any, error), error) {
 			a.shared[name] = s
 			a.stores[h] = &storeHandle{s: s, listener: listener}
 		})
-		return map[string]any{"handle": h, "created": created}, nil
+		return map[string]any{"handle": h, "created": created, "id": jsbridge.BytesToJS(s.p.ID())}, nil
 	}, nil
 }
 

@@ -260,27 +260,27 @@ async function main() {
     localStorage.removeItem(META);
     location.reload();
   };
-  // A store created by this openStore while the app remembers having
-  // stored MLS state in it (a signature key, a group) lost that state: the
-  // user cleared site data, or the browser deleted the database (Chromium
-  // does so with a database it finds corrupt, which a crash can leave). A
-  // messenger would tell the user and rejoin its groups; the demo tells,
-  // and offers to start over. Only the open that created the store sees
-  // created, so the loss is recorded in meta at once: a reload (or another
-  // tab) still knows.
+  // The app keeps the ID of the store each person's MLS state is in. A
+  // store with another ID is not the one it stored that state in: the user
+  // cleared site data, or the browser deleted the database (Chromium does
+  // so with a database it finds corrupt, which a crash can leave), and
+  // openStore made a new one. Every later start, in every tab, sees the
+  // same mismatch. (A record from before the demo kept IDs counts as lost
+  // only when this open created the store.) A messenger would tell the user
+  // and rejoin its groups; the demo tells, and offers to start over.
+  const lost = [];
   for (const [who, st] of [['alice', alice], ['bob', bob]]) {
-    if (st.created && meta[who].signaturePublicKey && !meta[who].lost) {
-      meta[who].lost = true;
-      saveMeta();
-    }
+    const m = meta[who];
+    if (!m.signaturePublicKey) continue; // nothing stored yet
+    if (m.storeId === undefined && !st.created) m.storeId = st.id;
+    if (m.storeId !== st.id) lost.push(who);
   }
-  const lost = Object.entries({ alice, bob }).filter(([who]) => meta[who].lost);
   if (lost.length) {
-    const names = lost.map(([who]) => title(who)).join(' and ');
+    const names = lost.map(title).join(' and ');
     status(`${names}: the MLS state stored before is gone (the store was created anew: site data cleared, ` +
       'or the browser deleted a corrupt database). A messenger would rejoin its groups here; press "Start over".', true);
     for (const el of document.querySelectorAll('button, input')) el.disabled = el.id !== 'reset';
-    document.body.dataset.lost = lost.map(([who]) => who).join(' ');
+    document.body.dataset.lost = lost.join(' ');
     document.body.dataset.ready = 'true';
     return;
   }
@@ -289,6 +289,8 @@ async function main() {
     bob: new Person('bob', bob, impl, meta.bob),
   };
   await Promise.all([people.alice.init(), people.bob.init()]);
+  meta.alice.storeId = alice.id;
+  meta.bob.storeId = bob.id;
   saveMeta();
   // Another tab with this page open commits to the same stores: reload the
   // group it changed. A newer version of the page closes these stores.

@@ -164,8 +164,8 @@ test('the demo tells a lost store from a new one: a store deleted behind the pag
     assert.equal(await page.evaluate(() => document.body.dataset.lost), 'bob');
     assert.match(await page.textContent('#status'), /^Bob: the MLS state stored before is gone/);
     assert.equal(await page.isDisabled('#publish'), true);
-    // Only the open that created the store saw created; the page recorded
-    // the loss, so a reload still tells it.
+    // Only the open that created the store saw created; the store's ID
+    // still differs from the one the page kept, so a reload still tells it.
     await page.reload();
     await ready(page);
     assert.equal(await page.evaluate(() => document.body.dataset.lost), 'bob');

@@ -543,7 +543,7 @@ describe('the contract through mlsidb.js', () => {
     }
   });
 
-  test('created tells a new (or lost) database from one that was there, across a reload', async () => {
+  test('created and id tell a new (or lost) database from one that was there, across a reload', async () => {
     const { page, close } = await freshPage();
     try {
       const open = () => page.evaluate(async () => {
@@ -553,7 +553,7 @@ describe('the contract through mlsidb.js', () => {
         const second = await openStore({ name: 'lives' });
         const psk = dec(await st.psk(enc('id')));
         await st.writePsk(enc('id'), enc('kept'));
-        const out = { created: st.created, secondCreated: second.created, psk };
+        const out = { created: st.created, secondCreated: second.created, psk, id: st.id, sameId: second.id === st.id };
         await second.close();
         await st.close();
         return out;
@@ -568,9 +568,12 @@ describe('the contract through mlsidb.js', () => {
       }));
       await page.reload();
       const afterDelete = await open();
-      assert.deepEqual(first, { created: true, secondCreated: false, psk: undefined });
-      assert.deepEqual(afterReload, { created: false, secondCreated: false, psk: 'kept' });
-      assert.deepEqual(afterDelete, { created: true, secondCreated: false, psk: undefined });
+      assert.match(first.id, /^[0-9a-f]{32}$/);
+      assert.deepEqual(first, { created: true, secondCreated: false, psk: undefined, id: first.id, sameId: true });
+      assert.deepEqual(afterReload, { created: false, secondCreated: false, psk: 'kept', id: first.id, sameId: true });
+      assert.match(afterDelete.id, /^[0-9a-f]{32}$/);
+      assert.notEqual(afterDelete.id, first.id, 'a store made again has a new ID');
+      assert.deepEqual(afterDelete, { created: true, secondCreated: false, psk: undefined, id: afterDelete.id, sameId: true });
     } finally {
       await close();
     }
