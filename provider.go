@@ -127,7 +127,11 @@ func (p *Provider) checkMeta(ctx context.Context) error {
 // found corrupt) and made again has a new ID, which every later open, in
 // every tab, sees. So an app that keeps the ID of the store it put its MLS
 // state in (with its delivery service registration, say) tells a lost
-// store by comparing it at each start. The ID is not a secret.
+// store by comparing it at each start. The ID is not a secret. [New]
+// refuses a store whose ID does not decode (ErrVersionMismatch), as it
+// refuses other metadata it cannot read. Two providers opening a new store
+// at once get the same ID when the backend is a [Locker] (the read and the
+// write of the ID hold the writer lock); without one, both may write one.
 func (p *Provider) ID() []byte { return append([]byte(nil), p.kv.root().id...) }
 
 // Version returns the provider version this provider is bound to.

@@ -40,8 +40,8 @@
 //     when Options.Share is nil).
 //   - update: transactions commit all or nothing, see their own writes,
 //     nest, and run StorageProvider code unchanged.
-//   - persistence: everything survives a reopen (skipped for backends that
-//     do not persist).
+//   - persistence: everything, the store's ID included, survives a reopen
+//     (skipped for backends that do not persist).
 //   - bad-input, closed: bad keys, nil functions, cancelled contexts and
 //     closed stores are refused, nothing is written, no bytes leak into
 //     errors.

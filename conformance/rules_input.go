@@ -140,6 +140,9 @@ func (s *suite) badNew(r reporter) {
 	if v, err := b.Get(context.Background(), mlsidb.MetaStore, mlsidb.MetaVersionKey); !errors.Is(err, mlsidb.ErrNotFound) {
 		r.Errorf("mlsidb.New with a cancelled context wrote the meta record (%s, %v)", show(v), err)
 	}
+	if v, err := b.Get(context.Background(), mlsidb.MetaStore, mlsidb.MetaIDKey); !errors.Is(err, mlsidb.ErrNotFound) {
+		r.Errorf("mlsidb.New with a cancelled context wrote a store ID (%s, %v)", show(v), err)
+	}
 	_, err = mlsidb.New(context.Background(), nil, mlsidb.Options{})
 	isErr(r, err, mlsidb.ErrInvalidArgument, "mlsidb.New with a nil backend")
 }

@@ -9,8 +9,8 @@ import (
 
 // persistence: everything written (lists in order, empty and large values,
 // deletes, Update commits) is there again, record for record, after the
-// backend is closed and reopened; appends and queueing continue where they
-// left off.
+// backend is closed and reopened, and so is the store's ID; appends and
+// queueing continue where they left off.
 func (s *suite) persistence(r reporter) {
 	if s.cfg.reopen == nil {
 		r.Skip("backend does not persist (Options.Reopen is nil)")

@@ -140,10 +140,14 @@ func (s *suite) metaRefused(r reporter, meta []byte) {
 	if n := snapOf(r, ctx, b).count(); n != 0 {
 		r.Errorf("the refused New wrote %d records", n)
 	}
+	if id, err := b.Get(ctx, mlsidb.MetaStore, mlsidb.MetaIDKey); !errors.Is(err, mlsidb.ErrNotFound) {
+		r.Errorf("the refused New wrote a store ID (%s, %v)", show(id), err)
+	}
 }
 
 // metaCurrent: New records the current version in the meta record, and a
-// second provider over the same backend opens it and sees the data.
+// second provider over the same backend opens it, sees the data and reports
+// the same store ID.
 func (s *suite) metaCurrent(r reporter) {
 	e := s.newEnv(r)
 	got, err := e.b.Get(e.ctx, mlsidb.MetaStore, mlsidb.MetaVersionKey)
@@ -156,6 +160,9 @@ func (s *suite) metaCurrent(r reporter) {
 		r.Fatalf("second mlsidb.New over the same backend: %v", err)
 	}
 	check(r, e.ctx, p2, entries, "through a second provider")
+	if a, b := e.p.ID(), p2.ID(); len(a) != mlsidb.StoreIDLen || string(a) != string(b) {
+		r.Errorf("two providers over one store report the IDs %s and %s; want one ID of %d bytes", show(a), show(b), mlsidb.StoreIDLen)
+	}
 	if _, err := mlsidb.New(e.ctx, e.b, mlsidb.Options{Version: newer}); !errors.Is(err, mlsidb.ErrVersionMismatch) {
 		r.Errorf("mlsidb.New bound to version %d: %v, want ErrVersionMismatch", newer, err)
 	}

@@ -6,5 +6,7 @@ package main
 // when a cache serves an old mlsidb.wasm beside a new mlsidb.js. Increment
 // both when a call changes shape; a native test checks that they agree.
 //
+// 1: the API object had no apiVersion property (mlsidb.js reads a missing
+// one as 1).
 // 2: open resolves to {handle, created, id}.
 const apiVersion = 2

@@ -159,9 +159,10 @@ func (a *api) register(f func(h int)) int {
 // shares) the store of that name, and resolves to {handle, created, id}:
 // created is true when this call created the database
 // (idbstore.Backend.Created), false when it shares a store this page had
-// open already; id is the store's ID (mlsidb.Provider.ID), a Uint8Array. The last three arguments are optional: executor
-// is mlsidb.js's idbExec (idbstore.Options.Executor); blockedTimeoutMs bounds a
-// blocked open (idbstore.Options.BlockedTimeout; default when undefined),
+// open already; id is the store's ID (mlsidb.Provider.ID), a Uint8Array.
+// The last three arguments are optional: executor is mlsidb.js's idbExec
+// (idbstore.Options.Executor); blockedTimeoutMs bounds a blocked open
+// (idbstore.Options.BlockedTimeout; default when undefined),
 // listener is called as listener(type, detail) with the store's events:
 // "change" ({groups, methodGroups}: a commit of another tab or worker) and
 // "close" ({code, reason, message}: the connection was closed from

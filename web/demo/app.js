@@ -265,14 +265,18 @@ async function main() {
   // cleared site data, or the browser deleted the database (Chromium does
   // so with a database it finds corrupt, which a crash can leave), and
   // openStore made a new one. Every later start, in every tab, sees the
-  // same mismatch. (A record from before the demo kept IDs counts as lost
-  // only when this open created the store.) A messenger would tell the user
-  // and rejoin its groups; the demo tells, and offers to start over.
+  // same mismatch. A messenger would tell the user and rejoin its groups;
+  // the demo tells, and offers to start over.
   const lost = [];
   for (const [who, st] of [['alice', alice], ['bob', bob]]) {
     const m = meta[who];
     if (!m.signaturePublicKey) continue; // nothing stored yet
-    if (m.storeId === undefined && !st.created) m.storeId = st.id;
+    if (m.storeId === undefined) {
+      // A record from before the demo kept IDs: only an open that created
+      // the store can tell that the state is gone, so it is written down.
+      m.storeId = st.created ? 'lost' : st.id;
+      saveMeta();
+    }
     if (m.storeId !== st.id) lost.push(who);
   }
   if (lost.length) {

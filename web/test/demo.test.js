@@ -178,3 +178,36 @@ test('the demo tells a lost store from a new one: a store deleted behind the pag
     await context.close();
   }
 });
+
+test('the demo and a record from before it kept store IDs: an intact store is adopted, a lost one stays reported across reloads', async () => {
+  const context = await h.browser.newContext();
+  try {
+    const page = await openPage(context, h.server.url + '/demo/');
+    await ready(page);
+    await doStep(page, () => page.click('#publish'));
+    await doStep(page, () => page.click('#create'));
+    // What an older demo saved: no storeId. Alice's store is intact; Bob's is gone.
+    await page.goto(h.server.url + '/test/pages/blank.html');
+    const ids = await page.evaluate(() => new Promise((resolve, reject) => {
+      const meta = JSON.parse(localStorage.getItem('mlsidb-demo'));
+      const ids = { alice: meta.alice.storeId, bob: meta.bob.storeId };
+      delete meta.alice.storeId;
+      delete meta.bob.storeId;
+      localStorage.setItem('mlsidb-demo', JSON.stringify(meta));
+      const r = indexedDB.deleteDatabase('mlsidb-demo-bob');
+      r.onsuccess = () => resolve(ids);
+      r.onerror = () => reject(r.error);
+    }));
+    assert.match(ids.alice, /^[0-9a-f]{32}$/, 'the demo kept Alice\'s store ID');
+    for (const pass of ['first start', 'after a reload']) {
+      await page.goto(h.server.url + '/demo/');
+      await ready(page);
+      assert.equal(await page.evaluate(() => document.body.dataset.lost), 'bob', pass);
+      const kept = await page.evaluate(() => JSON.parse(localStorage.getItem('mlsidb-demo')).alice.storeId);
+      assert.equal(kept, ids.alice, `${pass}: Alice's intact store is adopted by its ID`);
+    }
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await context.close();
+  }
+});
