@@ -101,9 +101,8 @@ describe('atomicity', () => {
             pairs: (await st.encryptionEpochKeyPairs(g, enc('epoch'), 0)).length, psk: await st.psk(enc('small')),
           };
           // Chromium 156 may go on counting the aborted commit's bytes
-          // against the quota, and then refuses every later write (in a
-          // third of the runs of hand-written IndexedDB code, for 30 s and
-          // more). mlsidb settles that count before it reports the failure
+          // against the quota, and then refuses every later write (in 14
+          // of 62 runs of hand-written IndexedDB code, for 30 s and more). mlsidb settles that count before it reports the failure
           // (README, "Full disks"), so a small write works at once, and the
           // browser's estimate counts what is stored.
           const outcome = (f) => f().then(() => 'ok', (e) => `${e.code}: ${e.message}`);

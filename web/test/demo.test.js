@@ -144,21 +144,33 @@ test('the demo in two tabs: a change in one tab shows a notice in the other, whi
   }
 });
 
+/**
+ * Runs the story up to the group (Bob publishes, Alice adds him), then, on a
+ * blank page of the origin, runs change (given to page.evaluate) and deletes
+ * Bob's database behind the demo's back, as Chromium does with a database
+ * it finds corrupt. Resolves to change's result.
+ */
+async function groupThenLoseBob(page, change = () => undefined) {
+  await doStep(page, () => page.click('#publish'));
+  await doStep(page, () => page.click('#create'));
+  await page.goto(h.server.url + '/test/pages/blank.html');
+  const out = await page.evaluate(change);
+  await page.evaluate(() => new Promise((resolve, reject) => {
+    const r = indexedDB.deleteDatabase('mlsidb-demo-bob');
+    r.onsuccess = resolve;
+    r.onerror = () => reject(r.error);
+  }));
+  return out;
+}
+
 test('the demo tells a lost store from a new one: a store deleted behind the page is reported, and "Start over" starts over', async () => {
   const context = await h.browser.newContext();
   try {
     const page = await openPage(context, h.server.url + '/demo/');
     await ready(page);
-    await doStep(page, () => page.click('#publish'));
-    await doStep(page, () => page.click('#create'));
-    // What Chromium does to a database it finds corrupt: it is gone, while
-    // the app's own record (localStorage) says Bob has a group.
-    await page.goto(h.server.url + '/test/pages/blank.html');
-    await page.evaluate(() => new Promise((resolve, reject) => {
-      const r = indexedDB.deleteDatabase('mlsidb-demo-bob');
-      r.onsuccess = resolve;
-      r.onerror = () => reject(r.error);
-    }));
+    // Bob's store is gone, while the app's own record (localStorage) says
+    // he has a group.
+    await groupThenLoseBob(page);
     await page.goto(h.server.url + '/demo/');
     await ready(page);
     assert.equal(await page.evaluate(() => document.body.dataset.lost), 'bob');
@@ -184,20 +196,15 @@ test('the demo and a record from before it kept store IDs: an intact store is ad
   try {
     const page = await openPage(context, h.server.url + '/demo/');
     await ready(page);
-    await doStep(page, () => page.click('#publish'));
-    await doStep(page, () => page.click('#create'));
     // What an older demo saved: no storeId. Alice's store is intact; Bob's is gone.
-    await page.goto(h.server.url + '/test/pages/blank.html');
-    const ids = await page.evaluate(() => new Promise((resolve, reject) => {
+    const ids = await groupThenLoseBob(page, () => {
       const meta = JSON.parse(localStorage.getItem('mlsidb-demo'));
       const ids = { alice: meta.alice.storeId, bob: meta.bob.storeId };
       delete meta.alice.storeId;
       delete meta.bob.storeId;
       localStorage.setItem('mlsidb-demo', JSON.stringify(meta));
-      const r = indexedDB.deleteDatabase('mlsidb-demo-bob');
-      r.onsuccess = () => resolve(ids);
-      r.onerror = () => reject(r.error);
-    }));
+      return ids;
+    });
     assert.match(ids.alice, /^[0-9a-f]{32}$/, 'the demo kept Alice\'s store ID');
     for (const pass of ['first start', 'after a reload']) {
       await page.goto(h.server.url + '/demo/');
